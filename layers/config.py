@@ -1,0 +1,137 @@
+"""All configuration in one place: module defaults, overridden by environment variables.
+
+Every default works offline. A deployment overrides a setting by exporting the
+variable before starting the app (see the README's "Configuration" table).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+STATIC_DIR = REPO_ROOT / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+
+# Where the map's JavaScript/CSS comes from: "local" serves copies of the installed
+# XStatic packages through Streamlit's static file serving; "cdn" uses public CDNs.
+DEFAULT_ASSET_MODE = "local"
+# URL prefix of the local assets *as seen from the map iframe* (served by Streamlit at
+# <base>/app/static/; the iframe lives at <base>/component/<name>/index.html, so a
+# relative path keeps working behind any server.baseUrlPath).
+DEFAULT_ASSET_URL = "../../app/static/vendor"
+
+DEFAULT_BASEMAP = "offline"
+DEFAULT_CENTER = (43.05, 20.75)  # lat, lon: between Banjska and Jarinje
+DEFAULT_ZOOM = 9
+MAP_HEIGHT_PX = 620
+
+# Radius (metres) drawn around an event whose location is approximate, by geo_precision.
+PRECISION_RADIUS_M = {1: 0, 2: 3_000, 3: 15_000}
+
+# Display simplification tolerance for lines and polygons (metres, in the metric CRS).
+DISPLAY_TOLERANCE_M = 60.0
+
+
+@dataclass(frozen=True)
+class TileServer:
+    """A raster tile basemap the user can pick."""
+
+    key: str
+    name: str
+    url: str
+    attribution: str
+    max_zoom: int = 18
+
+
+PUBLIC_TILE_SERVERS = (
+    TileServer(
+        "osm",
+        "OpenStreetMap",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        19,
+    ),
+    TileServer(
+        "opentopomap",
+        "OpenTopoMap (terrain)",
+        "https://{s}.tile.opentopomap.org/{z}/{x}/{y}.png",
+        'Map data: &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors, '
+        'SRTM | Map style: &copy; <a href="https://opentopomap.org">OpenTopoMap</a> (CC-BY-SA)',
+        17,
+    ),
+    TileServer(
+        "carto-light",
+        "CARTO Positron (light)",
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
+        '&copy; <a href="https://carto.com/attributions">CARTO</a>',
+        19,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    asset_mode: str
+    asset_url: str
+    default_basemap: str
+    custom_tiles: TileServer | None
+    events_file: Path
+    data_dir: Path
+
+    @property
+    def tile_servers(self) -> tuple[TileServer, ...]:
+        extra = (self.custom_tiles,) if self.custom_tiles else ()
+        return extra + PUBLIC_TILE_SERVERS
+
+    @property
+    def basemap_keys(self) -> tuple[str, ...]:
+        return ("offline",) + tuple(t.key for t in self.tile_servers)
+
+
+class ConfigurationError(ValueError):
+    """A setting has a value the app cannot use; the message names the variable."""
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment (``BORDER_BRIEF_*`` variables)."""
+    env = os.environ if environ is None else environ
+    asset_mode = env.get("BORDER_BRIEF_ASSETS", DEFAULT_ASSET_MODE).strip().lower()
+    if asset_mode not in ("local", "cdn"):
+        raise ConfigurationError(f"BORDER_BRIEF_ASSETS must be 'local' or 'cdn', got {asset_mode!r}")
+
+    custom = None
+    tile_url = env.get("BORDER_BRIEF_TILE_URL", "").strip()
+    if tile_url:
+        if not (tile_url.startswith(("http://", "https://", "/")) and "{z}" in tile_url):
+            raise ConfigurationError(
+                "BORDER_BRIEF_TILE_URL must be an http(s) or absolute-path URL template containing "
+                f"{{z}}, {{x}} and {{y}}, got {tile_url!r}"
+            )
+        custom = TileServer(
+            "custom",
+            env.get("BORDER_BRIEF_TILE_NAME", "Deployment tile server").strip() or "Deployment tile server",
+            tile_url,
+            env.get("BORDER_BRIEF_TILE_ATTRIBUTION", "").strip() or "Tiles: deployment tile server",
+            int(env.get("BORDER_BRIEF_TILE_MAX_ZOOM", "18")),
+        )
+
+    data_dir = Path(env.get("BORDER_BRIEF_DATA_DIR", str(DATA_DIR)))
+    events_file = Path(env.get("BORDER_BRIEF_EVENTS_FILE", str(data_dir / "events.geojson")))
+    settings = Settings(
+        asset_mode=asset_mode,
+        asset_url=env.get("BORDER_BRIEF_ASSET_URL", DEFAULT_ASSET_URL).rstrip("/"),
+        default_basemap=env.get("BORDER_BRIEF_BASEMAP", DEFAULT_BASEMAP).strip(),
+        custom_tiles=custom,
+        events_file=events_file,
+        data_dir=data_dir,
+    )
+    if settings.default_basemap not in settings.basemap_keys:
+        raise ConfigurationError(
+            f"BORDER_BRIEF_BASEMAP must be one of {', '.join(settings.basemap_keys)}, "
+            f"got {settings.default_basemap!r}"
+        )
+    return settings

@@ -1,0 +1,59 @@
+"""Load every layer once: validated full geometry, display geometry, and event lookup.
+
+This is the I/O boundary the app caches (see ``ui/data.py``); the export command
+and the benchmarks use it directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.events import event_index, load_events
+from geo.io import load_layer
+from geo.simplify import display_version
+from layers.catalog import LAYERS
+from layers.config import DISPLAY_TOLERANCE_M, Settings
+
+
+@dataclass(frozen=True)
+class LayerData:
+    full: dict[str, gpd.GeoDataFrame]  # as validated from data/, for analysis and export
+    display: dict[str, gpd.GeoDataFrame]  # simplified lines/polygons for the map
+    event_positions: dict[str, int]  # event id -> row position in full["events"]
+    files: dict[str, Path]
+
+    def feature(self, layer_id: str, feature_id: str) -> dict | None:
+        """One feature's properties (a plain dict) or None; O(1) for events."""
+        frame = self.full.get(layer_id)
+        if frame is None:
+            return None
+        if layer_id == "events":
+            position = self.event_positions.get(feature_id)
+            return None if position is None else frame.iloc[position].to_dict()
+        matches = frame.index[frame["id"] == feature_id]
+        return frame.loc[matches[0]].to_dict() if len(matches) else None
+
+
+def layer_files(settings: Settings) -> dict[str, Path]:
+    files = {spec.id: settings.data_dir / spec.file for spec in LAYERS}
+    files["events"] = settings.events_file
+    return files
+
+
+def load_layer_data(settings: Settings) -> LayerData:
+    """Read and validate every layer file; raises geo.io.LayerValidationError on any problem."""
+    files = layer_files(settings)
+    full: dict[str, gpd.GeoDataFrame] = {}
+    for spec in LAYERS:
+        if spec.id == "events":
+            full["events"] = load_events(files["events"])
+        else:
+            full[spec.id] = load_layer(files[spec.id], spec.id)
+    display = {
+        layer_id: frame if layer_id in ("events", "places") else display_version(frame, DISPLAY_TOLERANCE_M)
+        for layer_id, frame in full.items()
+    }
+    return LayerData(full, display, event_index(full["events"]), files)

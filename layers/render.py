@@ -1,0 +1,327 @@
+"""Turn validated layers into one folium map, by one generic path per kind.
+
+:func:`build_map` draws each visible layer from its :class:`~layers.catalog.LayerSpec`:
+lines and polygons through :class:`FeatureLayer`, events through
+:class:`EventLayer` (compact columns, canvas markers, clustering), the offline
+basemap from the country outlines. The map's assets point at the local copies
+(or CDNs) chosen in :mod:`layers.config`. Nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+from typing import Mapping
+
+import folium
+import geopandas as gpd
+import numpy as np
+from branca.element import MacroElement
+from folium.template import Template
+
+from layers.assets import CLUSTER_CSS, CLUSTER_JS, MAP_CSS, MAP_JS, asset_links
+from layers.catalog import (
+    EVENT_TYPE_COLORS,
+    LAYERS_BY_ID,
+    UNKNOWN_EVENT_COLOR,
+    LayerSpec,
+)
+from layers.config import DEFAULT_CENTER, DEFAULT_ZOOM, PRECISION_RADIUS_M, Settings
+from layers.js import js_literal
+
+_HERE = Path(__file__).resolve().parent
+_RUNTIME_JS = (_HERE / "runtime.js").read_text(encoding="utf-8")
+_EVENTS_JS = (_HERE / "events_layer.js").read_text(encoding="utf-8")
+
+SEA_COLOR = "#dce8f1"
+HIGHLIGHT_COLOR = "#facc15"
+# Above this many events, uncertainty circles and hover titles are left out of
+# the payload (markers still show imprecision by their dashed, hollow style).
+DETAIL_LIMIT = 5_000
+COUNTRY_FILL = {"XKX": "#fdf6e3", "SRB": "#f3f0ea"}
+NEIGHBOUR_FILL = "#ebebe6"
+
+
+def _script(template_text: str) -> Template:
+    return Template("{% macro script(this, kwargs) %}\n" + template_text + "\n{% endmacro %}")
+
+
+class MapRuntime(MacroElement):
+    """The browser-side helpers every other layer uses (selection, hover, URL view)."""
+
+    _template = _script(_RUNTIME_JS)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "BorderBriefRuntime"
+        self.options_js = js_literal({"background": SEA_COLOR, "highlight": HIGHLIGHT_COLOR})
+
+
+class FeatureLayer(MacroElement):
+    """A GeoJSON layer drawn with one style; each feature reports clicks by id."""
+
+    _template = _script(
+        """
+(function (map, data, style, pointStyle, layerId, interactive, pane) {
+  var layer = L.geoJSON(data, {
+    pane: pane,
+    interactive: interactive,
+    style: function () { return style; },
+    pointToLayer: function (f, ll) { return L.circleMarker(ll, pointStyle); },
+    onEachFeature: function (f, lyr) {
+      if (interactive) window.BB.bindFeature(layerId, f.properties.id, f.properties.name, lyr);
+    },
+  });
+  layer.addTo(map);
+})({{ this._parent.get_name() }}, {{ this.data_js }}, {{ this.style_js }}, {{ this.point_style_js }},
+   {{ this.layer_id_js }}, {{ this.interactive_js }}, {{ this.pane_js }});
+"""
+    )
+
+    def __init__(self, spec: LayerSpec, frame: gpd.GeoDataFrame, *, pane: str = "overlayPane"):
+        super().__init__()
+        self._name = f"Layer_{spec.id}"
+        self.layer_id = spec.id
+        self.data_js = js_literal(feature_collection(frame, ("id", "name")))
+        style = spec.style.leaflet()
+        self.style_js = js_literal(style)
+        self.point_style_js = js_literal({**style, "fill": True, "fillOpacity": max(style["fillOpacity"], 0.9)})
+        self.layer_id_js = js_literal(spec.id)
+        self.interactive_js = js_literal(spec.interactive)
+        self.pane_js = js_literal(pane)
+
+
+class OfflineBasemap(MacroElement):
+    """Land drawn from the country outlines, with country names: no tile server needed."""
+
+    _template = _script(
+        """
+(function (map, data, labels) {
+  map.createPane("bbBasemap");
+  map.getPane("bbBasemap").style.zIndex = 150;
+  L.geoJSON(data, {
+    pane: "bbBasemap", interactive: false,
+    style: function (f) {
+      return { color: "#9ca3af", weight: 0.8, fill: true, fillColor: f.properties.fill, fillOpacity: 1 };
+    },
+  }).addTo(map);
+  labels.forEach(function (l) {
+    var el = document.createElement("span");
+    el.textContent = l.name;
+    L.tooltip({ permanent: true, direction: "center", className: "bb-country-label", interactive: false })
+      .setLatLng([l.lat, l.lon]).setContent(el).addTo(map);
+  });
+})({{ this._parent.get_name() }}, {{ this.data_js }}, {{ this.labels_js }});
+"""
+    )
+
+    def __init__(self, countries: gpd.GeoDataFrame):
+        super().__init__()
+        self._name = "OfflineBasemap"
+        frame = countries.copy()
+        frame["fill"] = [COUNTRY_FILL.get(code, NEIGHBOUR_FILL) for code in frame["iso_a3"]]
+        self.data_js = js_literal(feature_collection(frame, ("id", "fill")))
+        points = frame.geometry.representative_point()
+        labels = [
+            {"name": name, "lat": round(pt.y, 4), "lon": round(pt.x, 4)}
+            for name, pt in zip(frame["name"], points)
+        ]
+        self.labels_js = js_literal(labels)
+
+
+class EventLayer(MacroElement):
+    """All events as compact columns; markers by type, imprecise ones dashed with a radius."""
+
+    _template = _script(_EVENTS_JS)
+
+    def __init__(self, events: gpd.GeoDataFrame, *, settings: Settings, cluster_radius: int = 35):
+        super().__init__()
+        self._name = "EventLayer"
+        self.default_js = asset_links(CLUSTER_JS, settings)
+        self.default_css = asset_links(CLUSTER_CSS, settings)
+        self.payload_js = js_literal(event_payload(events, cluster_radius=cluster_radius))
+
+
+class Legend(MacroElement):
+    """A static legend (our own constant text) in the map's lower left corner."""
+
+    _template = _script(
+        """
+(function (map, html) {
+  var legend = L.control({ position: "bottomleft" });
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "bb-legend");
+    div.innerHTML = html;
+    L.DomEvent.disableClickPropagation(div);
+    return div;
+  };
+  legend.addTo(map);
+})({{ this._parent.get_name() }}, {{ this.html_js }});
+"""
+    )
+
+    def __init__(self, visible: list[str]):
+        super().__init__()
+        self._name = "Legend"
+        self.html_js = js_literal(legend_html(visible))
+
+
+def legend_html(visible: list[str]) -> str:
+    """Legend markup built only from the catalogue's constants, each escaped."""
+    box = (
+        "background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.35 sans-serif;"
+        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:230px"
+    )
+    rows = []
+    if "events" in visible:
+        rows.append("<b>Events</b>")
+        for name, color in EVENT_TYPE_COLORS.items():
+            rows.append(
+                f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
+                f'background:{color};margin-right:5px"></span>{html.escape(name)}</div>'
+            )
+        rows.append(
+            '<div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
+            'border:2px dashed #6b7280;margin-right:5px"></span>approximate place (with radius)</div>'
+        )
+    for layer_id in visible:
+        spec = LAYERS_BY_ID.get(layer_id)
+        if spec is None or layer_id == "events":
+            continue
+        s = spec.style
+        fill = s.fill_color or "transparent"
+        border = f"{max(s.weight, 1):.0f}px {'dashed' if s.dash else 'solid'} {s.color}"
+        rows.append(
+            f'<div><span style="display:inline-block;width:14px;height:10px;background:{fill};'
+            f'border:{border};margin-right:5px;opacity:.9"></span>{html.escape(spec.title)}</div>'
+        )
+    return f'<div style="{box}">' + "".join(rows) + "</div>"
+
+
+def feature_collection(frame: gpd.GeoDataFrame, properties: tuple[str, ...]) -> dict:
+    """A minimal RFC 7946 FeatureCollection with only ``properties`` kept (6 decimals)."""
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        raise ValueError(f"layers are drawn from EPSG:4326 frames, got {frame.crs}")
+    keep = [p for p in properties if p in frame.columns]
+    slim = gpd.GeoDataFrame(frame[keep], geometry=frame.geometry.set_precision(1e-6), crs=frame.crs)
+    return slim.__geo_interface__ if len(slim) else {"type": "FeatureCollection", "features": []}
+
+
+def event_payload(events: gpd.GeoDataFrame, *, cluster_radius: int = 35) -> dict:
+    """Column-oriented event data for :class:`EventLayer`, built with vectorised numpy.
+
+    Coordinates become integers of 1e-5 degree, types an index into ``colors``, dates
+    a day offset; titles and uncertainty circles are included up to DETAIL_LIMIT.
+    """
+    n = len(events)
+    types = list(EVENT_TYPE_COLORS)
+    colors = list(EVENT_TYPE_COLORS.values()) + [UNKNOWN_EVENT_COLOR]
+    lon = np.round(events.geometry.x.to_numpy() * 1e5).astype(np.int64)
+    lat = np.round(events.geometry.y.to_numpy() * 1e5).astype(np.int64)
+    type_codes = (
+        events["event_type"].map({t: i for i, t in enumerate(types)}).fillna(len(types)).astype(int).to_numpy()
+        if n
+        else np.zeros(0, dtype=int)
+    )
+    dates = np.asarray(events["date"].to_numpy(), dtype="datetime64[D]") if n else np.zeros(0, "datetime64[D]")
+    base = dates.min() if n else np.datetime64("2023-01-01")
+    base_ms = int((base - np.datetime64("1970-01-01")).astype(np.int64)) * 86_400_000
+    detailed = n <= DETAIL_LIMIT
+    payload = {
+        "id": events["id"].tolist(),
+        "lat": lat.tolist(),
+        "lon": lon.tolist(),
+        "type": type_codes.tolist(),
+        "prec": events["geo_precision"].astype(int).tolist() if n else [],
+        "day": (dates - base).astype(np.int64).tolist(),
+        "baseDay": base_ms,
+        "colors": colors,
+        "radius": 7,
+        "clusterRadius": cluster_radius,
+        "disableClusteringAtZoom": 17,
+        "title": events["title"].astype(str).tolist() if detailed else None,
+        "uncertaintyRadius": {str(k): v for k, v in PRECISION_RADIUS_M.items()} if detailed else None,
+    }
+    return payload
+
+
+def new_map(settings: Settings) -> folium.Map:
+    """An empty map whose assets come from the configured place (local by default)."""
+    m = folium.Map(
+        location=list(DEFAULT_CENTER),
+        zoom_start=DEFAULT_ZOOM,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        min_zoom=6,
+        max_zoom=18,
+    )
+    # folium's defaults also pull jQuery, Bootstrap and Font Awesome from CDNs;
+    # the app uses none of them.
+    m.default_js = asset_links(MAP_JS, settings)
+    m.default_css = asset_links(MAP_CSS, settings)
+    return m
+
+
+def add_basemap(m: folium.Map, basemap: str, countries: gpd.GeoDataFrame, settings: Settings) -> None:
+    if basemap == "offline":
+        OfflineBasemap(countries).add_to(m)
+        return
+    servers = {t.key: t for t in settings.tile_servers}
+    if basemap not in servers:
+        raise ValueError(f"unknown basemap {basemap!r}; choose one of {', '.join(settings.basemap_keys)}")
+    tiles = servers[basemap]
+    folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.name, max_zoom=tiles.max_zoom).add_to(m)
+
+
+def build_map(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    visible: list[str],
+    *,
+    basemap: str,
+    settings: Settings,
+) -> folium.Map:
+    """Build the briefing map.
+
+    Parameters
+    ----------
+    frames : mapping of layer id to GeoDataFrame (EPSG:4326, display geometry)
+        Must include ``countries`` (the offline basemap) and every visible layer.
+    visible : list of layer ids, drawn in catalogue order (zones under forces under events).
+    basemap : "offline" or a tile server key from the settings.
+    """
+    unknown = [layer_id for layer_id in visible if layer_id not in LAYERS_BY_ID]
+    if unknown:
+        raise ValueError(f"unknown layer id(s): {', '.join(unknown)}")
+    m = new_map(settings)
+    MapRuntime().add_to(m)
+    add_basemap(m, basemap, frames["countries"], settings)
+    draw_order = ["countries", "air_safety_zone", "ground_safety_zone", "kfor_areas", "serbian_deployments", "border", "places"]
+    for layer_id in draw_order:
+        if layer_id in visible:
+            FeatureLayer(LAYERS_BY_ID[layer_id], frames[layer_id]).add_to(m)
+    if "events" in visible:
+        EventLayer(frames["events"], settings=settings).add_to(m)
+    Legend(visible).add_to(m)
+    _Ready().add_to(m)
+    return m
+
+
+class _Ready(MacroElement):
+    _template = _script("window.BB.ready();")
+
+    def __init__(self):
+        super().__init__()
+        self._name = "Ready"
+
+
+def filter_events(events: gpd.GeoDataFrame, start: dt.date | None, end: dt.date | None) -> gpd.GeoDataFrame:
+    """Events whose date lies in ``[start, end]`` (either bound may be open)."""
+    dates = events["date"].astype(str)
+    keep = np.ones(len(events), dtype=bool)
+    if start is not None:
+        keep &= (dates >= start.isoformat()).to_numpy()
+    if end is not None:
+        keep &= (dates <= end.isoformat()).to_numpy()
+    return events[keep]

@@ -1,0 +1,19 @@
+"""Map (home): the briefing map with the details panel beside it."""
+
+import streamlit as st
+
+from ui import data, mapview, panel, session
+
+layers = data.layer_data()
+current = session.state()
+
+st.title("Kosovo–Serbia crisis, autumn 2023")
+st.caption(
+    "The Banjska attack of 24 September 2023, the Serbian buildup along the boundary and NATO's "
+    "reinforcement of KFOR. Click a marker or an area for details; copy the address bar to share this view."
+)
+map_column, panel_column = st.columns([3, 1.25], gap="medium")
+with map_column:
+    mapview.show_map(layers, current)
+with panel_column:
+    panel.render_panel(layers, current, on_close=lambda: session.select(None, None))

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Create or reuse .venv/ and install the project's dependencies from pyproject.toml.
+# Usage: scripts/setup.sh [--test]   (--test adds the test extra and Debian's chromium)
+# Re-running is fast: the install is skipped while pyproject.toml is unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+python_bin="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv with $($python_bin --version)"
+    "$python_bin" -m venv .venv
+fi
+
+extras=""
+[ "$want_test" = 1 ] && extras="test"
+stamp=".venv/.border-brief-installed"
+want_stamp="$(sha256sum pyproject.toml | cut -d' ' -f1) $extras"
+if [ ! -f "$stamp" ] || ! grep -qxF "$want_stamp" "$stamp"; then
+    echo "setup: installing Python dependencies (extras: ${extras:-none})"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+    # Dependencies are read from pyproject.toml, so there is one list to maintain.
+    mapfile -t deps < <(.venv/bin/python - "$extras" <<'PY'
+import sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+deps = list(project["dependencies"])
+for extra in filter(None, sys.argv[1].split(",")):
+    deps += project["optional-dependencies"][extra]
+print("\n".join(deps))
+PY
+)
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${deps[@]}"
+    echo "$want_stamp" > "$stamp"
+fi
+
+if [ "$want_test" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+    echo "setup: installing Debian's chromium for the browser tests"
+    sudo_cmd=""
+    [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+# Map assets (Leaflet, MarkerCluster) are copied from the installed packages into
+# static/vendor/, which Streamlit serves; nothing is fetched from a CDN.
+.venv/bin/python -m layers.assets sync

@@ -1,0 +1,40 @@
+"""The map component: build the folium map for the state and read back clicks."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from layers.config import MAP_HEIGHT_PX
+from layers.data import LayerData
+from layers.render import build_map, filter_events
+from ui import data, session
+from ui.state import AppState, parse_click
+
+_LAST_CLICK = "bb_last_click"
+
+
+def show_map(layers: LayerData, current: AppState) -> None:
+    """Draw the map; a click on a feature selects it (and reruns once)."""
+    frames = dict(layers.display)
+    frames["events"] = filter_events(layers.full["events"], current.start, current.end)
+    m = build_map(frames, list(current.layers), basemap=current.basemap, settings=data.settings())
+    view = current.view
+    result = st_folium(
+        m,
+        key="bb_map",
+        height=MAP_HEIGHT_PX,
+        use_container_width=True,
+        # Only a feature click reruns the app; panning and zooming update the URL
+        # from the browser without a rerun (see layers/runtime.js).
+        returned_objects=["last_object_clicked_popup"],
+        center=(view.lat, view.lon) if view else None,
+        zoom=view.zoom if view else None,
+    )
+    raw = (result or {}).get("last_object_clicked_popup")
+    if raw and raw != st.session_state.get(_LAST_CLICK):
+        st.session_state[_LAST_CLICK] = raw
+        click = parse_click(raw, session.bounds(layers))
+        if click:
+            session.select(click[0], click[1])
+            st.rerun()

@@ -1,0 +1,118 @@
+"""The side panel: one selected event or feature, every value shown as plain text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+import streamlit as st
+
+from layers.catalog import LAYERS_BY_ID
+from layers.data import LayerData
+from ui.state import AppState
+from ui.text import md_escape, md_link
+
+TIME_PRECISION = {1: "exact day", 2: "within about a week", 3: "month only"}
+GEO_PRECISION = {1: "at the named place", 2: "near the named place (small area)", 3: "region only"}
+STATUS = {
+    "confirmed": "Confirmed by several independent sources or officially acknowledged",
+    "reported": "Reported by credible sources, not independently confirmed",
+    "assessed": "Border Brief's assessment from reported facts",
+    "claimed": "Claimed by a party, disputed or unverified",
+}
+
+
+def _line(label: str, value: Any) -> None:
+    if value is None or value == "" or value == []:
+        return
+    if isinstance(value, (list, tuple)):
+        value = "; ".join(str(v) for v in value)
+    st.markdown(f"**{label}:** {md_escape(value)}")
+
+
+def _sources(sources: Any) -> None:
+    if not isinstance(sources, list) or not sources:
+        return
+    st.markdown("**Sources**")
+    lines = []
+    for source in sources:
+        if not isinstance(source, dict):
+            continue
+        meta = " · ".join(md_escape(source.get(k)) for k in ("publisher", "date") if source.get(k))
+        lines.append(f"- {md_link(source.get('title'), source.get('url'))} — {meta}")
+    st.markdown("\n".join(lines))
+
+
+def render_event(event: dict[str, Any], current: AppState) -> None:
+    st.markdown(f"### {md_escape(event.get('title'))}")
+    precision = TIME_PRECISION.get(event.get("time_precision"), "unknown precision")
+    when = f"{event.get('date')} ({precision})"
+    if event.get("time_of_day"):
+        when += f", about {event['time_of_day']} local time"
+    _line("When", when)
+    date = dt.date.fromisoformat(str(event.get("date")))
+    if not current.start <= date <= current.end:
+        st.info("This event is outside the current time window, so it is not drawn on the map.")
+    location = event.get("location") or {}
+    if isinstance(location, dict):
+        names = [location.get("en"), location.get("sq"), location.get("sr")]
+        st.markdown(
+            "**Where:** "
+            + md_escape(names[0])
+            + (f" (Albanian: {md_escape(names[1])}; Serbian: {md_escape(names[2])})" if names[1] or names[2] else "")
+        )
+    _line("Location precision", GEO_PRECISION.get(event.get("geo_precision"), "unknown"))
+    if event.get("remote"):
+        st.caption(
+            f"Happened in {md_escape(event.get('remote_location') or 'another place')}; "
+            "shown at the place it concerns."
+        )
+    _line("Type", f"{event.get('event_type')} — {event.get('sub_event_type')}")
+    _line("Actors", event.get("actors"))
+    fatalities = event.get("fatalities")
+    _line("Fatalities", "not applicable / none reported" if fatalities is None else fatalities)
+    _line("On the fatalities", event.get("fatalities_note"))
+    status = event.get("status")
+    _line("Status", f"{status} — {STATUS.get(status, '')}".rstrip(" —"))
+    claims = event.get("claims") or []
+    if claims:
+        st.markdown("**Claims by party**")
+        st.markdown(
+            "\n".join(
+                f"- {md_escape(c.get('party'))}: {md_escape(c.get('claim'))}" for c in claims if isinstance(c, dict)
+            )
+        )
+    st.markdown(md_escape(event.get("summary")))
+    _sources(event.get("sources"))
+
+
+def render_feature(layer_id: str, feature: dict[str, Any]) -> None:
+    spec = LAYERS_BY_ID[layer_id]
+    st.markdown(f"### {md_escape(feature.get('name'))}")
+    st.caption(spec.title)
+    if layer_id == "places":
+        _line("Albanian", feature.get("name_sq"))
+        _line("Serbian", feature.get("name_sr"))
+    for name, label in spec.panel_fields:
+        _line(label, feature.get(name))
+    _sources(feature.get("sources"))
+
+
+def render_panel(layers: LayerData, current: AppState, on_close: Callable[[], None]) -> None:
+    """The details of the selected event or feature, or a hint when nothing is selected."""
+    selection = current.selection
+    with st.container(border=True, key="bb_panel"):
+        if selection is None:
+            st.markdown("#### Details")
+            st.caption("Click an event marker, a deployment area or a zone on the map to read its details here.")
+            return
+        layer_id, feature_id = selection
+        feature = layers.feature(layer_id, feature_id)
+        if feature is None:
+            st.warning("The selected item is no longer in the data.")
+            return
+        st.button("Close ✕", key="bb_panel_close", on_click=on_close, help="Close the details panel")
+        if layer_id == "events":
+            render_event(feature, current)
+        else:
+            render_feature(layer_id, feature)

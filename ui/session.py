@@ -1,0 +1,164 @@
+"""Shared state for every page: read the URL once per session, keep widgets and URL in step.
+
+``app.py`` calls :func:`sidebar` on every run before the page runs; pages call
+:func:`state` to read the current :class:`~ui.state.AppState` and :func:`select`
+to change the selection. At the end of each run the URL is rewritten from the
+state, so the address bar can always be copied and shared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import streamlit as st
+
+from layers.catalog import DEFAULT_VISIBLE, GROUPS, LAYERS
+from layers.data import LayerData
+from ui import data
+from ui.state import AppState, Bounds, View, parse_query, sorted_layers, to_query
+from ui.text import md_escape
+
+_INIT = "bb_initialised"
+_NOTICES = "bb_notices"
+_SELECTION = "bb_selection"
+_VIEW = "bb_view"
+_WINDOW = "bb_window"
+_BASEMAP = "bb_basemap"
+
+
+def layer_key(layer_id: str) -> str:
+    return f"bb_layer_{layer_id}"
+
+
+def bounds(layers: LayerData) -> Bounds:
+    events = layers.full["events"]
+    dates = events["date"].astype(str)
+    feature_ids = {
+        layer_id: frozenset(frame["id"]) for layer_id, frame in layers.full.items() if layer_id != "events"
+    }
+    current = data.settings()
+    return Bounds(
+        layer_ids=tuple(spec.id for spec in LAYERS),
+        default_layers=DEFAULT_VISIBLE,
+        event_ids=frozenset(layers.event_positions),
+        feature_ids=feature_ids,
+        first_date=dt.date.fromisoformat(dates.min()),
+        last_date=dt.date.fromisoformat(dates.max()),
+        basemaps=current.basemap_keys,
+        default_basemap=current.default_basemap,
+    )
+
+
+def _query_dict() -> dict[str, str]:
+    return {key: st.query_params.get(key) for key in st.query_params.keys()}
+
+
+def _initialise(b: Bounds) -> None:
+    """First run of a session: the URL decides every widget's starting value."""
+    parsed, notices = parse_query(_query_dict(), b)
+    for spec in LAYERS:
+        st.session_state[layer_key(spec.id)] = spec.id in parsed.layers
+    st.session_state[_WINDOW] = (parsed.start, parsed.end)
+    st.session_state[_BASEMAP] = parsed.basemap
+    st.session_state[_SELECTION] = parsed.selection
+    st.session_state[_VIEW] = parsed.view
+    st.session_state[_NOTICES] = notices
+    st.session_state[_INIT] = True
+
+
+def _refresh_view(b: Bounds) -> None:
+    """The map writes its view into the URL itself (no rerun); pick it up here."""
+    query = _query_dict()
+    if "lat" in query and "lon" in query:
+        parsed, _ = parse_query({k: query[k] for k in ("lat", "lon", "zoom") if k in query}, b)
+        if parsed.view is not None:
+            st.session_state[_VIEW] = parsed.view
+
+
+def sidebar() -> AppState:
+    """Draw the shared sidebar (layers, time window, basemap) and return the state."""
+    layers = data.layer_data()
+    b = bounds(layers)
+    if not st.session_state.get(_INIT):
+        _initialise(b)
+    else:
+        _refresh_view(b)
+
+    with st.sidebar:
+        st.markdown("#### Layers")
+        for group_id, group_title in GROUPS.items():
+            specs = [spec for spec in LAYERS if spec.group == group_id]
+            st.caption(group_title)
+            for spec in specs:
+                st.checkbox(spec.title, key=layer_key(spec.id), help=spec.description)
+        st.markdown("#### Time window")
+        st.slider(
+            "Events dated",
+            min_value=b.first_date,
+            max_value=b.last_date,
+            key=_WINDOW,
+            format="YYYY-MM-DD",
+            help="The map, the timeline and the tables show only events in this window.",
+        )
+        quick = st.columns(2)
+        crisis = (max(b.first_date, dt.date(2023, 9, 1)), min(b.last_date, dt.date(2023, 10, 31)))
+        quick[0].button("Sep–Oct 2023", on_click=_set_window, args=(crisis,), use_container_width=True)
+        quick[1].button("All dates", on_click=_set_window, args=((b.first_date, b.last_date),), use_container_width=True)
+        st.markdown("#### Basemap")
+        current = data.settings()
+        names = {"offline": "Offline outlines (no tile server)"} | {t.key: t.name for t in current.tile_servers}
+        st.selectbox("Basemap", options=list(names), format_func=names.get, key=_BASEMAP, label_visibility="collapsed")
+        st.caption(f"Data as of {b.last_date:%d %B %Y} · {len(layers.event_positions)} events in the catalogue")
+
+    for notice in st.session_state.get(_NOTICES, []):
+        st.warning(md_escape(notice), icon="⚠️")
+    return state(b)
+
+
+def _set_window(window: tuple[dt.date, dt.date]) -> None:
+    st.session_state[_WINDOW] = window
+
+
+def state(b: Bounds | None = None) -> AppState:
+    """The current state, from the widgets and the session (and written to the URL)."""
+    if b is None:
+        b = bounds(data.layer_data())
+    start, end = st.session_state.get(_WINDOW, (b.first_date, b.last_date))
+    visible = sorted_layers((spec.id for spec in LAYERS if st.session_state.get(layer_key(spec.id))), b)
+    selection = st.session_state.get(_SELECTION)
+    current = AppState(
+        layers=visible,
+        start=start,
+        end=end,
+        view=st.session_state.get(_VIEW),
+        basemap=st.session_state.get(_BASEMAP, b.default_basemap),
+    )
+    current = current.with_selection(*(selection or (None, None)))
+    _write_url(current)
+    return current
+
+
+def select(layer_id: str | None, feature_id: str | None) -> None:
+    """Change the selected feature (None, None clears it) and update the URL."""
+    st.session_state[_SELECTION] = (layer_id, feature_id) if layer_id and feature_id else None
+    _write_url(state())
+
+
+def set_view(view: View | None) -> None:
+    st.session_state[_VIEW] = view
+
+
+def dismiss_notices() -> None:
+    st.session_state[_NOTICES] = []
+
+
+def _write_url(current: AppState) -> None:
+    wanted = to_query(current)
+    existing = _query_dict()
+    if existing != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def with_view(current: AppState, view: View | None) -> AppState:
+    return replace(current, view=view)
