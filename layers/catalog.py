@@ -146,6 +146,17 @@ LAYERS: tuple[LayerSpec, ...] = (
 
 LAYERS_BY_ID: dict[str, LayerSpec] = {spec.id: spec for spec in LAYERS}
 DEFAULT_VISIBLE: tuple[str, ...] = tuple(spec.id for spec in LAYERS if spec.default_visible)
+# Bottom to top on the map: wide zones under areas under lines under points; events on top.
+DRAW_ORDER: tuple[str, ...] = (
+    "countries",
+    "air_safety_zone",
+    "ground_safety_zone",
+    "kfor_areas",
+    "serbian_deployments",
+    "border",
+    "places",
+    "events",
+)
 
 # Event marker colours by ACLED event type (also the map legend).
 EVENT_TYPE_COLORS: dict[str, str] = {

@@ -6,10 +6,11 @@ and the benchmarks use it directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from geo.events import event_index, load_events
 from geo.io import load_layer
@@ -57,3 +58,30 @@ def load_layer_data(settings: Settings) -> LayerData:
         for layer_id, frame in full.items()
     }
     return LayerData(full, display, event_index(full["events"]), files)
+
+
+class ImportConflictError(ValueError):
+    """Imported reports that would overwrite catalogue events (same id)."""
+
+
+def with_imported_events(base: LayerData, imported: gpd.GeoDataFrame) -> LayerData:
+    """The layers with validated, imported event reports added to the catalogue.
+
+    The catalogue itself is never changed: the result is a new :class:`LayerData`
+    whose events carry ``imported=True`` on the added rows. Ids must not clash.
+    """
+    clashes = sorted(set(imported["id"]) & set(base.event_positions))
+    if clashes:
+        raise ImportConflictError(
+            f"{len(clashes)} imported id(s) already exist in the catalogue ({', '.join(clashes[:5])}); "
+            "give each new report its own id."
+        )
+    catalogue = base.full["events"]
+    added = imported.to_crs(catalogue.crs).assign(imported=True)
+    merged = gpd.GeoDataFrame(
+        pd.concat([catalogue.assign(imported=False), added], ignore_index=True), crs=catalogue.crs
+    )
+    merged = merged.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
+    full = {**base.full, "events": merged}
+    display = {**base.display, "events": merged}
+    return replace(base, full=full, display=display, event_positions=event_index(merged))

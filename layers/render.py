@@ -22,6 +22,7 @@ from folium.template import Template
 
 from layers.assets import CLUSTER_CSS, CLUSTER_JS, MAP_CSS, MAP_JS, asset_links
 from layers.catalog import (
+    DRAW_ORDER,
     EVENT_TYPE_COLORS,
     LAYERS_BY_ID,
     UNKNOWN_EVENT_COLOR,
@@ -33,6 +34,7 @@ from layers.js import js_literal
 _HERE = Path(__file__).resolve().parent
 _RUNTIME_JS = (_HERE / "runtime.js").read_text(encoding="utf-8")
 _EVENTS_JS = (_HERE / "events_layer.js").read_text(encoding="utf-8")
+_MEASURE_JS = (_HERE / "measure.js").read_text(encoding="utf-8")
 
 SEA_COLOR = "#dce8f1"
 HIGHLIGHT_COLOR = "#facc15"
@@ -288,7 +290,7 @@ def build_map(
     ----------
     frames : mapping of layer id to GeoDataFrame (EPSG:4326, display geometry)
         Must include ``countries`` (the offline basemap) and every visible layer.
-    visible : list of layer ids, drawn in catalogue order (zones under forces under events).
+    visible : list of layer ids, drawn in :data:`layers.catalog.DRAW_ORDER`.
     basemap : "offline" or a tile server key from the settings.
     """
     unknown = [layer_id for layer_id in visible if layer_id not in LAYERS_BY_ID]
@@ -297,15 +299,27 @@ def build_map(
     m = new_map(settings)
     MapRuntime().add_to(m)
     add_basemap(m, basemap, frames["countries"], settings)
-    draw_order = ["countries", "air_safety_zone", "ground_safety_zone", "kfor_areas", "serbian_deployments", "border", "places"]
-    for layer_id in draw_order:
-        if layer_id in visible:
+    for layer_id in DRAW_ORDER:
+        if layer_id not in visible:
+            continue
+        if layer_id == "events":
+            EventLayer(frames["events"], settings=settings).add_to(m)
+        else:
             FeatureLayer(LAYERS_BY_ID[layer_id], frames[layer_id]).add_to(m)
-    if "events" in visible:
-        EventLayer(frames["events"], settings=settings).add_to(m)
     Legend(visible).add_to(m)
+    MeasureControl().add_to(m)
     _Ready().add_to(m)
     return m
+
+
+class MeasureControl(MacroElement):
+    """A distance-measuring tool (great-circle km) in the map's top-left corner."""
+
+    _template = _script(_MEASURE_JS)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MeasureControl"
 
 
 class _Ready(MacroElement):

@@ -45,6 +45,7 @@
   // panel opens again); no popup or tooltip is bound to features, so the
   // component's own click handler leaves this field as set here.
   BB.select = function (layerId, featureId) {
+    if (BB.measuring) return;  // clicks place measuring points instead
     BB.nonce += 1;
     BB.highlight(layerId, featureId);
     var g = window.__GLOBAL_DATA__;

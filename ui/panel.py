@@ -45,6 +45,8 @@ def _sources(sources: Any) -> None:
 
 def render_event(event: dict[str, Any], current: AppState) -> None:
     st.markdown(f"### {md_escape(event.get('title'))}")
+    if event.get("imported") is True:
+        st.warning("Imported report: added in this session, not part of the published catalogue.")
     precision = TIME_PRECISION.get(event.get("time_precision"), "unknown precision")
     when = f"{event.get('date')} ({precision})"
     if event.get("time_of_day"):

@@ -103,8 +103,10 @@ def sidebar() -> AppState:
         )
         quick = st.columns(2)
         crisis = (max(b.first_date, dt.date(2023, 9, 1)), min(b.last_date, dt.date(2023, 10, 31)))
-        quick[0].button("Sep–Oct 2023", on_click=_set_window, args=(crisis,), use_container_width=True)
-        quick[1].button("All dates", on_click=_set_window, args=((b.first_date, b.last_date),), use_container_width=True)
+        quick[0].button("Sep–Oct 2023", on_click=_set_window, args=(crisis,), key="bb_window_crisis", use_container_width=True)
+        quick[1].button(
+            "All dates", on_click=_set_window, args=((b.first_date, b.last_date),), key="bb_window_all", use_container_width=True
+        )
         st.markdown("#### Basemap")
         current = data.settings()
         names = {"offline": "Offline outlines (no tile server)"} | {t.key: t.name for t in current.tile_servers}

@@ -1,0 +1,35 @@
+"""Timeline: the events of the time window as a chart and a list; open one on the map."""
+
+import streamlit as st
+
+from layers.render import filter_events
+from ui import data, session, tables
+
+layers = data.layer_data()
+current = session.state()
+events = filter_events(layers.full["events"], current.start, current.end)
+table = tables.event_table(events)
+
+st.title("Timeline")
+st.caption(f"{len(table)} events from {current.start} to {current.end}. Select a row to open the event on the map.")
+if table.empty:
+    st.info("No events in this time window. Widen it in the sidebar.")
+    st.stop()
+
+st.altair_chart(tables.timeline_chart(table), use_container_width=True)
+selection = st.dataframe(
+    table,
+    hide_index=True,
+    use_container_width=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    key="bb_timeline_table",
+    column_config={
+        "id": st.column_config.TextColumn("id", help="Stable id, as in the URL's event= parameter"),
+        "fatalities": st.column_config.NumberColumn("fatalities", format="%d"),
+    },
+)
+rows = selection.selection.rows if selection else []
+if rows:
+    session.select("events", table.iloc[rows[0]]["id"])
+    st.switch_page("pages/map.py")

@@ -1,0 +1,192 @@
+"""The real app in Chromium: offline map, clicks, toggles, shared URLs, hostile input."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.browser.conftest import MAP_FRAME, click_feature, map_frame, open_page, wait_for_app
+from tests.conftest import BANJSKA_ATTACK
+
+pytestmark = pytest.mark.browser
+PANEL = ".st-key-bb_panel"
+
+
+def url_params(page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def wait_for_panel_text(page, text: str, timeout: float = 20_000) -> None:
+    page.wait_for_function(
+        """([selector, text]) => { const el = document.querySelector(selector); return el && el.innerText.includes(text); }""",
+        arg=[PANEL, text],
+        timeout=timeout,
+    )
+
+
+def test_home_page_draws_the_map_offline(context, app_url):
+    page, record = open_page(context, app_url + "/")
+    wait_for_app(page)
+    frame = map_frame(page)
+    box = page.query_selector(MAP_FRAME).bounding_box()
+    assert box["height"] > 400 and box["width"] > 400
+    state = frame.evaluate(
+        """() => ({
+            leaflet: typeof L !== 'undefined' && L.version,
+            cluster: typeof L.markerClusterGroup === 'function',
+            events: Object.keys(BB.index.events || {}).length,
+            borders: Object.keys(BB.index.border || {}).length,
+            canvases: document.querySelectorAll('.leaflet-container canvas').length,
+            labels: [...document.querySelectorAll('.bb-country-label')].map(e => e.textContent),
+        })"""
+    )
+    assert state["leaflet"] == "1.9.3" and state["cluster"]
+    assert state["events"] >= 30 and state["borders"] >= 1 and state["canvases"] >= 1
+    assert "Kosovo" in state["labels"] and "Serbia" in state["labels"]
+    page.wait_for_timeout(500)
+    assert record.external_requests == [], record.external_requests
+    assert record.page_errors == [], record.page_errors
+    assert [u for u in record.failed_requests if "/app/static/" in u or "/component/" in u] == []
+    page.screenshot(path="test-artifacts/home.png")
+
+
+def test_clicking_the_banjska_marker_opens_the_panel(context, app_url):
+    page, record = open_page(context, app_url + "/map")
+    wait_for_app(page)
+    frame = map_frame(page)
+    frame.evaluate("() => { window.__bb_sentinel = 'kept'; }")
+    click_feature(page, "events", BANJSKA_ATTACK)
+    wait_for_panel_text(page, "Bunjaku")
+    panel = page.inner_text(PANEL)
+    assert "2023-09-24" in panel and "Banjska" in panel and "Banjskë" in panel
+    assert "Sources" in panel and "Fatalities" in panel
+    page.wait_for_function(f"() => location.search.includes('event={BANJSKA_ATTACK}')")
+    # The click re-ran the app without rebuilding the map in the browser.
+    assert map_frame(page).evaluate("() => window.__bb_sentinel") == "kept"
+    assert record.page_errors == []
+
+
+def test_another_marker_replaces_and_a_closed_panel_reopens(context, app_url):
+    page, _ = open_page(context, app_url + "/map?layers=events,border&from=2023-09-20&to=2023-10-10")
+    wait_for_app(page)
+    click_feature(page, "events", "2023-09-29-kirby-serbian-military-buildup")
+    wait_for_panel_text(page, "Kirby")
+    click_feature(page, "events", BANJSKA_ATTACK)
+    wait_for_panel_text(page, "Bunjaku")
+    assert "Kirby" not in page.inner_text(PANEL).split("Sources")[0][:80]
+    page.get_by_role("button", name="Close ✕").click()
+    wait_for_panel_text(page, "Click an event marker")
+    assert "event" not in url_params(page)
+    click_feature(page, "events", BANJSKA_ATTACK)
+    wait_for_panel_text(page, "Bunjaku")
+
+
+def test_clicking_a_deployment_area_shows_its_details(context, app_url, layer_data):
+    area = layer_data.full["serbian_deployments"].iloc[0]
+    page, _ = open_page(context, app_url + "/map?layers=serbian_deployments")
+    wait_for_app(page)
+    click_feature(page, "serbian_deployments", area["id"])
+    wait_for_panel_text(page, "How the area is drawn")
+    assert area["name"] in page.inner_text(PANEL)
+    assert url_params(page)["feature"] == f"serbian_deployments/{area['id']}"
+
+
+def test_toggling_a_layer_changes_the_map_and_the_url(context, app_url):
+    page, _ = open_page(context, app_url + "/map")
+    wait_for_app(page)
+    frame = map_frame(page)
+    assert frame.evaluate("() => Object.keys(BB.index.ground_safety_zone || {}).length") == 0
+    page.get_by_text("Ground Safety Zone (5 km, 1999)").click()
+    page.wait_for_function("() => location.search.includes('ground_safety_zone')")
+    wait_for_app(page)
+    page.wait_for_function(
+        """(sel) => { const f = document.querySelector(sel); const w = f && f.contentWindow;
+                      return w && w.BB && Object.keys(w.BB.index.ground_safety_zone || {}).length > 0; }""",
+        arg=MAP_FRAME,
+        timeout=20_000,
+    )
+    assert "ground_safety_zone" in url_params(page)["layers"].split(",")
+
+
+def test_panning_writes_the_view_into_the_url_without_a_rerun(context, app_url):
+    page, _ = open_page(context, app_url + "/map")
+    wait_for_app(page)
+    frame = map_frame(page)
+    frame.evaluate("() => { window.__bb_sentinel = 'kept'; BB.map.setView([42.6629, 21.1655], 11); }")
+    page.wait_for_function("() => new URL(location.href).searchParams.get('zoom') === '11'")
+    params = url_params(page)
+    assert abs(float(params["lat"]) - 42.6629) < 0.01 and abs(float(params["lon"]) - 21.1655) < 0.01
+    assert frame.evaluate("() => window.__bb_sentinel") == "kept"
+
+
+def test_a_copied_url_opens_the_same_state_in_a_fresh_browser(browser, app_url):
+    first = browser.new_context(viewport={"width": 1400, "height": 950})
+    page, _ = open_page(first, app_url + "/map?layers=border,events,kfor_areas&from=2023-09-01&to=2023-10-31")
+    wait_for_app(page)
+    click_feature(page, "events", BANJSKA_ATTACK)
+    wait_for_panel_text(page, "Bunjaku")
+    map_frame(page).evaluate("() => BB.map.setView([42.95, 20.75], 12)")
+    page.wait_for_function("() => new URL(location.href).searchParams.get('zoom') === '12'")
+    shared = page.url
+    first.close()
+
+    second = browser.new_context(viewport={"width": 1400, "height": 950})
+    try:
+        page, record = open_page(second, shared)
+        wait_for_app(page)
+        wait_for_panel_text(page, "Bunjaku")
+        frame = map_frame(page)
+        view = frame.evaluate("() => { const c = BB.map.getCenter(); return [c.lat, c.lng, BB.map.getZoom()]; }")
+        assert view[2] == 12 and abs(view[0] - 42.95) < 0.01 and abs(view[1] - 20.75) < 0.01
+        layers = frame.evaluate("() => Object.keys(BB.index).filter(k => Object.keys(BB.index[k]).length)")
+        assert sorted(layers) == ["border", "events", "kfor_areas"]
+        assert page.get_by_label("Kosovo–Serbia boundary").is_checked()
+        assert not page.get_by_label("Places").is_checked()
+        params = url_params(page)
+        assert (params["from"], params["to"], params["event"]) == ("2023-09-01", "2023-10-31", BANJSKA_ATTACK)
+        assert frame.evaluate("() => BB.highlighted && BB.highlighted.layer.options.color") == "#facc15"
+        assert record.page_errors == []
+    finally:
+        second.close()
+
+
+HOSTILE = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>"
+
+
+def test_hostile_url_parameters_execute_nothing(context, app_url):
+    from urllib.parse import quote
+
+    url = (
+        app_url
+        + "/map?event="
+        + quote(HOSTILE)
+        + "&layers="
+        + quote("<svg onload=window.__pwned=1>,events")
+        + "&lat=javascript:alert(1)&zoom=%3Cb%3E"
+    )
+    page, record = open_page(context, url)
+    wait_for_app(page)
+    map_frame(page)
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__pwned") is None
+    assert map_frame(page).evaluate("() => window.__pwned") is None
+    assert record.dialogs == []
+    body = page.inner_text("body")
+    assert "Ignored unknown layer" in body and "No event" in body
+    assert page.query_selector("img[src='x']") is None
+
+
+def test_every_page_loads_without_errors(context, app_url):
+    for path, heading in [
+        ("/timeline", "Timeline"),
+        ("/layers", "Layers & data"),
+        ("/analysis", "Analysis"),
+        ("/about", "About Border Brief"),
+    ]:
+        page, record = open_page(context, app_url + path)
+        wait_for_app(page)
+        page.get_by_role("heading", name=heading).first.wait_for(timeout=20_000)
+        assert record.page_errors == [] and record.external_requests == [], (path, record.external_requests)
+        page.screenshot(path=f"test-artifacts/page-{path.strip('/')}.png", full_page=True)
+        page.close()
