@@ -1,12 +1,27 @@
 // Event layer: columns of compact data turned into canvas circle markers in a
 // marker-cluster group (spiderfied at full zoom, so events at one place stay
-// clickable). Positions are integers of 1e-5 degrees (about 1 m).
+// clickable). Positions are integers of 1e-5 degrees (about 1 m). Large
+// catalogues arrive packed (layers.render.event_payload): integer columns as
+// base64 little-endian typed arrays, ids as one comma-separated string.
+// BB.loaded.events becomes true once every marker is in the cluster group.
 (function (map, d) {
   var BB = window.BB;
-  var n = d.id.length;
+  var ARRAYS = { Int32Array: Int32Array, Uint16Array: Uint16Array, Uint8Array: Uint8Array };
+  function column(c) {
+    if (Array.isArray(c)) return c;
+    var bin = atob(c.b64), bytes = new Uint8Array(bin.length);
+    for (var k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
+    return new ARRAYS[c.array](bytes.buffer);  // typed arrays are little-endian on every browser platform
+  }
+  var ids = typeof d.id === "string" ? (d.id ? d.id.split(",") : []) : d.id;
+  var lat = column(d.lat), lon = column(d.lon), type = column(d.type), prec = column(d.prec), day = column(d.day);
+  var n = ids.length;
+  BB.loaded = BB.loaded || {};
+  BB.loaded.events = false;
   var group = L.markerClusterGroup({
     chunkedLoading: true,
     chunkInterval: 100,
+    chunkProgress: function (done, total) { if (done === total) BB.loaded.events = true; },
     maxClusterRadius: d.clusterRadius,
     spiderfyOnMaxZoom: true,
     showCoverageOnHover: false,
@@ -16,9 +31,9 @@
   var markers = new Array(n);
   var renderer = L.canvas({ padding: 0.3 });
   for (var i = 0; i < n; i++) {
-    var ll = L.latLng(d.lat[i] / 1e5, d.lon[i] / 1e5);
-    var p = d.prec[i];
-    var color = d.colors[d.type[i]];
+    var ll = L.latLng(lat[i] / 1e5, lon[i] / 1e5);
+    var p = prec[i];
+    var color = d.colors[type[i]];
     var exact = p === 1;
     var m = L.circleMarker(ll, {
       renderer: renderer,
@@ -31,7 +46,7 @@
       bbIndex: i,
     });
     markers[i] = m;
-    BB.register("events", d.id[i], m);
+    BB.register("events", ids[i], m);
     if (!exact && d.uncertaintyRadius) {
       uncertainty.addLayer(L.circle(ll, {
         radius: d.uncertaintyRadius[p], interactive: false, color: color, weight: 1,
@@ -40,13 +55,13 @@
     }
   }
   function label(i) {
-    var title = d.title ? d.title[i] : d.id[i];
-    var date = new Date(d.baseDay + d.day[i] * 864e5).toISOString().slice(0, 10);
+    var title = d.title ? d.title[i] : ids[i];
+    var date = new Date(d.baseDay + day[i] * 864e5).toISOString().slice(0, 10);
     return date + " · " + title;
   }
   group.on("click", function (e) {
     var i = e.layer.options.bbIndex;
-    if (i !== undefined) BB.select("events", d.id[i]);
+    if (i !== undefined) BB.select("events", ids[i]);
   });
   group.on("mouseover", function (e) {
     var i = e.layer.options.bbIndex;
@@ -56,5 +71,6 @@
   group.addLayers(markers);
   uncertainty.addTo(map);
   group.addTo(map);
+  if (n === 0) BB.loaded.events = true;
   BB.groups.events = group;
 })({{ this._parent.get_name() }}, {{ this.payload_js }});

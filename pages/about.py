@@ -8,6 +8,7 @@ from ui import data, session
 from ui.panel import GEO_PRECISION, STATUS, TIME_PRECISION
 from ui.text import md_link
 
+session.require_entry_script()
 layers = data.layer_data()
 current = session.state()
 events = layers.full["events"]

@@ -5,6 +5,7 @@ import streamlit as st
 from geo.crs import METRIC_CRS
 from ui import data, session
 
+session.require_entry_script()
 layers = data.layer_data()
 current = session.state()
 figures = data.analysis_figures()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import data, mapview, panel, session
 
+session.require_entry_script()
 layers = data.layer_data()
 current = session.state()
 

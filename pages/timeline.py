@@ -5,6 +5,7 @@ import streamlit as st
 from layers.render import filter_events
 from ui import data, session, tables
 
+session.require_entry_script()
 layers = data.layer_data()
 current = session.state()
 events = filter_events(layers.full["events"], current.start, current.end)

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import BANJSKA_ATTACK
 
 REPO = Path(__file__).resolve().parent.parent
-PAGES = ["pages/map.py", "pages/timeline.py", "pages/layers_data.py", "pages/analysis.py", "pages/about.py"]
+PAGES = ["pages/map.py", "pages/timeline.py", "pages/layers.py", "pages/analysis.py", "pages/about.py"]
 
 
 def run_app(query: dict[str, str] | None = None, page: str | None = None) -> AppTest:
@@ -150,7 +150,7 @@ def test_timeline_lists_events_in_the_window():
 
 
 def test_layers_page_offers_a_download_per_layer_and_csv():
-    at = run_app(page="pages/layers_data.py")
+    at = run_app(page="pages/layers.py")
     from layers.catalog import LAYERS
 
     labels = [b.label for b in at.get("download_button")]

@@ -14,13 +14,23 @@ from ui.state import AppState, parse_click
 _LAST_CLICK = "bb_last_click"
 
 
+def _store_click() -> None:
+    """Runs before the rerun a click causes: the page then draws the new selection at once."""
+    raw = (st.session_state.get("bb_map") or {}).get("last_object_clicked_popup")
+    if raw and raw != st.session_state.get(_LAST_CLICK):
+        st.session_state[_LAST_CLICK] = raw
+        click = parse_click(raw, session.bounds(data.layer_data()))
+        if click:
+            session.select(click[0], click[1])
+
+
 def show_map(layers: LayerData, current: AppState) -> None:
-    """Draw the map; a click on a feature selects it (and reruns once)."""
+    """Draw the map; a click on a feature selects it (one rerun, via the on_change callback)."""
     frames = dict(layers.display)
     frames["events"] = filter_events(layers.full["events"], current.start, current.end)
     m = build_map(frames, list(current.layers), basemap=current.basemap, settings=data.settings())
     view = current.view
-    result = st_folium(
+    st_folium(
         m,
         key="bb_map",
         height=MAP_HEIGHT_PX,
@@ -30,11 +40,5 @@ def show_map(layers: LayerData, current: AppState) -> None:
         returned_objects=["last_object_clicked_popup"],
         center=(view.lat, view.lon) if view else None,
         zoom=view.zoom if view else None,
+        on_change=_store_click,
     )
-    raw = (result or {}).get("last_object_clicked_popup")
-    if raw and raw != st.session_state.get(_LAST_CLICK):
-        st.session_state[_LAST_CLICK] = raw
-        click = parse_click(raw, session.bounds(layers))
-        if click:
-            session.select(click[0], click[1])
-            st.rerun()

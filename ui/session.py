@@ -19,12 +19,34 @@ from ui import data
 from ui.state import AppState, Bounds, View, parse_query, sorted_layers, to_query
 from ui.text import md_escape
 
+_ENTRY = "bb_entry_script_ran"
 _INIT = "bb_initialised"
 _NOTICES = "bb_notices"
 _SELECTION = "bb_selection"
 _VIEW = "bb_view"
 _WINDOW = "bb_window"
 _BASEMAP = "bb_basemap"
+
+
+def mark_entry_script() -> None:
+    """Called by app.py before it runs the page."""
+    st.session_state[_ENTRY] = True
+
+
+def require_entry_script() -> None:
+    """Make sure the page runs under app.py's navigation and shared sidebar.
+
+    Because the project has a ``pages/`` folder, a freshly started Streamlit server
+    treats the very first request for ``/<page>`` the legacy way and runs that page
+    file alone (no sidebar, no state from the URL). The page then switches the
+    server to app.py's ``st.navigation`` and reruns; the URL path keeps the page.
+    """
+    if st.session_state.get(_ENTRY):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def layer_key(layer_id: str) -> str:

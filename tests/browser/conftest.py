@@ -156,26 +156,46 @@ def map_frame(page, timeout: float = 30_000):
     return frame
 
 
-def click_feature(page, layer_id: str, feature_id: str) -> None:
-    """Really click a feature: bring it into view, find its pixel, click there."""
+def click_feature(page, layer_id: str, feature_id: str, at: tuple[float, float] | None = None) -> None:
+    """Really click a feature: bring it into view, find its pixel, click there.
+
+    ``at`` is a (lat, lon) inside an area to click (default: the marker, or the area's centre).
+    """
     frame = map_frame(page)
+    frame.wait_for_function("() => !BB.groups.events || (BB.loaded && BB.loaded.events)", timeout=30_000)
     point = frame.evaluate(
-        """([layerId, featureId]) => new Promise((resolve) => {
+        """([layerId, featureId, at]) => new Promise((resolve) => {
             const BB = window.BB, map = BB.map;
             const layer = (BB.index[layerId] || {})[featureId];
             if (!layer) { resolve(null); return; }
-            const finish = () => {
-              const ll = layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
+            const pixel = () => {
+              const ll = at ? L.latLng(at[0], at[1]) : (layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter());
               const p = map.latLngToContainerPoint(ll);
               const r = map.getContainer().getBoundingClientRect();
-              resolve({x: r.left + p.x, y: r.top + p.y});
+              return {x: r.left + p.x, y: r.top + p.y, inside: p.x > 5 && p.y > 5 && p.x < r.width - 5 && p.y < r.height - 5};
             };
+            const shown = () => map.hasLayer(layer) && pixel().inside;
+            if (shown()) { resolve(pixel()); return; }
             const group = BB.groups[layerId];
             if (group && group.hasLayer(layer)) {
-              group.zoomToShowLayer(layer, () => setTimeout(finish, 400));
-            } else { finish(); }
+              // zoomToShowLayer's callback is not reliable for canvas markers: poll instead.
+              group.zoomToShowLayer(layer, () => {});
+            } else if (at) {
+              map.setView(at, Math.max(map.getZoom(), 11));
+            } else if (layer.getBounds) {
+              map.fitBounds(layer.getBounds());
+            } else {
+              map.setView(layer.getLatLng(), Math.max(map.getZoom(), 12));
+            }
+            const started = Date.now();
+            const poll = () => {
+              if (shown()) { setTimeout(() => resolve(pixel()), 300); }
+              else if (Date.now() - started > 10000) { resolve(null); }
+              else { setTimeout(poll, 100); }
+            };
+            poll();
         })""",
-        [layer_id, feature_id],
+        [layer_id, feature_id, list(at) if at else None],
     )
     assert point is not None, f"no {layer_id}/{feature_id} on the map"
     box = page.query_selector(MAP_FRAME).bounding_box()

@@ -52,12 +52,12 @@ def test_home_page_draws_the_map_offline(context, app_url):
 
 
 def test_clicking_the_banjska_marker_opens_the_panel(context, app_url):
-    page, record = open_page(context, app_url + "/map")
+    page, record = open_page(context, app_url + "/")
     wait_for_app(page)
     frame = map_frame(page)
     frame.evaluate("() => { window.__bb_sentinel = 'kept'; }")
     click_feature(page, "events", BANJSKA_ATTACK)
-    wait_for_panel_text(page, "Bunjaku")
+    wait_for_panel_text(page, "Sources")
     panel = page.inner_text(PANEL)
     assert "2023-09-24" in panel and "Banjska" in panel and "Banjskë" in panel
     assert "Sources" in panel and "Fatalities" in panel
@@ -68,7 +68,7 @@ def test_clicking_the_banjska_marker_opens_the_panel(context, app_url):
 
 
 def test_another_marker_replaces_and_a_closed_panel_reopens(context, app_url):
-    page, _ = open_page(context, app_url + "/map?layers=events,border&from=2023-09-20&to=2023-10-10")
+    page, _ = open_page(context, app_url + "/?layers=events,border&from=2023-09-20&to=2023-10-10")
     wait_for_app(page)
     click_feature(page, "events", "2023-09-29-kirby-serbian-military-buildup")
     wait_for_panel_text(page, "Kirby")
@@ -83,20 +83,24 @@ def test_another_marker_replaces_and_a_closed_panel_reopens(context, app_url):
 
 
 def test_clicking_a_deployment_area_shows_its_details(context, app_url, layer_data):
-    area = layer_data.full["serbian_deployments"].iloc[0]
-    page, _ = open_page(context, app_url + "/map?layers=serbian_deployments")
+    areas = layer_data.display["serbian_deployments"]
+    # Areas are drawn in file order, the last on top: click the top one at a point inside it.
+    area = areas.iloc[-1]
+    point = area.geometry.representative_point()
+    page, _ = open_page(context, app_url + "/?layers=serbian_deployments")
     wait_for_app(page)
-    click_feature(page, "serbian_deployments", area["id"])
+    click_feature(page, "serbian_deployments", area["id"], at=(point.y, point.x))
     wait_for_panel_text(page, "How the area is drawn")
     assert area["name"] in page.inner_text(PANEL)
     assert url_params(page)["feature"] == f"serbian_deployments/{area['id']}"
 
 
 def test_toggling_a_layer_changes_the_map_and_the_url(context, app_url):
-    page, _ = open_page(context, app_url + "/map")
+    page, _ = open_page(context, app_url + "/")
     wait_for_app(page)
     frame = map_frame(page)
     assert frame.evaluate("() => Object.keys(BB.index.ground_safety_zone || {}).length") == 0
+    page.screenshot(path="test-artifacts/before-toggle.png")
     page.get_by_text("Ground Safety Zone (5 km, 1999)").click()
     page.wait_for_function("() => location.search.includes('ground_safety_zone')")
     wait_for_app(page)
@@ -110,7 +114,7 @@ def test_toggling_a_layer_changes_the_map_and_the_url(context, app_url):
 
 
 def test_panning_writes_the_view_into_the_url_without_a_rerun(context, app_url):
-    page, _ = open_page(context, app_url + "/map")
+    page, _ = open_page(context, app_url + "/")
     wait_for_app(page)
     frame = map_frame(page)
     frame.evaluate("() => { window.__bb_sentinel = 'kept'; BB.map.setView([42.6629, 21.1655], 11); }")
@@ -122,7 +126,7 @@ def test_panning_writes_the_view_into_the_url_without_a_rerun(context, app_url):
 
 def test_a_copied_url_opens_the_same_state_in_a_fresh_browser(browser, app_url):
     first = browser.new_context(viewport={"width": 1400, "height": 950})
-    page, _ = open_page(first, app_url + "/map?layers=border,events,kfor_areas&from=2023-09-01&to=2023-10-31")
+    page, _ = open_page(first, app_url + "/?layers=border,events,kfor_areas&from=2023-09-01&to=2023-10-31")
     wait_for_app(page)
     click_feature(page, "events", BANJSKA_ATTACK)
     wait_for_panel_text(page, "Bunjaku")
@@ -141,8 +145,8 @@ def test_a_copied_url_opens_the_same_state_in_a_fresh_browser(browser, app_url):
         assert view[2] == 12 and abs(view[0] - 42.95) < 0.01 and abs(view[1] - 20.75) < 0.01
         layers = frame.evaluate("() => Object.keys(BB.index).filter(k => Object.keys(BB.index[k]).length)")
         assert sorted(layers) == ["border", "events", "kfor_areas"]
-        assert page.get_by_label("Kosovo–Serbia boundary").is_checked()
-        assert not page.get_by_label("Places").is_checked()
+        assert page.get_by_role("checkbox", name="Kosovo–Serbia boundary").is_checked()
+        assert not page.get_by_role("checkbox", name="Places").is_checked()
         params = url_params(page)
         assert (params["from"], params["to"], params["event"]) == ("2023-09-01", "2023-10-31", BANJSKA_ATTACK)
         assert frame.evaluate("() => BB.highlighted && BB.highlighted.layer.options.color") == "#facc15"
@@ -159,7 +163,7 @@ def test_hostile_url_parameters_execute_nothing(context, app_url):
 
     url = (
         app_url
-        + "/map?event="
+        + "/?event="
         + quote(HOSTILE)
         + "&layers="
         + quote("<svg onload=window.__pwned=1>,events")

@@ -8,6 +8,7 @@ from layers.render import filter_events
 from ui import data, imports, session, tables
 from ui.text import md_escape
 
+session.require_entry_script()
 layers = data.layer_data()
 current = session.state()
 
