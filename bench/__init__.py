@@ -1,0 +1,1 @@
+"""Benchmarks: map build, payload and click latency (see bench/README.md)."""

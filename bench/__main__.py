@@ -1,0 +1,71 @@
+"""``python -m bench``: map build, payload and click latency, ours against a naive baseline.
+
+Examples::
+
+    python -m bench                                   # 10, 1,000, 10,000 and 100,000 events
+    python -m bench --events 10,1000 --no-browser     # server side only
+    python -m bench --json bench/results/latest.json --md bench/results/latest.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.run import DEFAULT_LIMIT_S, DEFAULT_SIZES, run, table, targets, targets_table
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--events takes comma-separated whole numbers, got {text!r}") from None
+    if not sizes or any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"--events needs one or more sizes of at least 1, got {text!r}")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=_sizes, default=list(DEFAULT_SIZES),
+                        help="catalogue sizes, comma-separated (default: 10,1000,10000,100000)")
+    parser.add_argument("--impl", choices=("both", "ours", "baseline"), default="both")
+    parser.add_argument("--no-browser", action="store_true", help="server-side measurements only")
+    parser.add_argument("--limit", type=float, default=DEFAULT_LIMIT_S,
+                        help=f"seconds allowed for each measurement (default {DEFAULT_LIMIT_S:g})")
+    parser.add_argument("--json", type=Path, help="write the rows as JSON here")
+    parser.add_argument("--md", type=Path, help="write the tables as Markdown here")
+    parser.add_argument("--workdir", type=Path, help="keep catalogues and logs here (default: a temp dir)")
+    args = parser.parse_args(argv)
+
+    impls = ("ours", "baseline") if args.impl == "both" else (args.impl,)
+    started = time.perf_counter()
+    rows = run(args.events, browser=not args.no_browser, limit_s=args.limit, impls=impls, workdir=args.workdir)
+    elapsed = time.perf_counter() - started
+
+    found = targets(rows, args.limit)
+    text = table(rows)
+    if found:
+        text += "\n\n" + targets_table(found)
+    print(text)
+    print(f"\n(total {elapsed:.0f} s)", file=sys.stderr)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    if args.md:
+        args.md.parent.mkdir(parents=True, exist_ok=True)
+        command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
+        args.md.write_text(
+            f"# Benchmark results\n\nCommand: `{command.strip()}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"total {elapsed:.0f} s, time limit {args.limit:g} s per measurement.\n\n{text}\n",
+            encoding="utf-8",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
