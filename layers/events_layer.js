@@ -50,7 +50,7 @@
     if (!exact && d.uncertaintyRadius) {
       uncertainty.addLayer(L.circle(ll, {
         radius: d.uncertaintyRadius[p], interactive: false, color: color, weight: 1,
-        dashArray: "4 4", fillColor: color, fillOpacity: 0.08, renderer: renderer,
+        dashArray: "4 4", fillColor: color, fillOpacity: 0.04, opacity: 0.6, renderer: renderer,
       }));
     }
   }

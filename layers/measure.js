@@ -12,8 +12,8 @@
       button.title = "Measure a distance (click points; Esc or click again to stop)";
       button.setAttribute("role", "button");
       button.setAttribute("data-testid", "bb-measure");
-      button.textContent = "📏";
-      button.style.fontSize = "16px";
+      button.textContent = "km";
+      button.style.cssText = "font:bold 11px sans-serif;color:#111";
       var readout = L.DomUtil.create("div", "bb-measure-readout", box);
       readout.style.cssText = "display:none;background:#fff;padding:2px 6px;font:12px sans-serif;white-space:nowrap";
       var points = [], line = null, dots = L.layerGroup().addTo(map);

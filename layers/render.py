@@ -182,7 +182,7 @@ class Legend(MacroElement):
     _template = _script(
         """
 (function (map, html) {
-  var legend = L.control({ position: "bottomleft" });
+  var legend = L.control({ position: "topright" });
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "bb-legend");
     div.innerHTML = html;
@@ -229,7 +229,11 @@ def legend_html(visible: list[str]) -> str:
             f'<div><span style="display:inline-block;width:14px;height:10px;background:{fill};'
             f'border:{border};margin-right:5px;opacity:.9"></span>{html.escape(spec.title)}</div>'
         )
-    return f'<div style="{box}">' + "".join(rows) + "</div>"
+    return (
+        f'<details class="bb-legend" style="{box}"><summary style="cursor:pointer;font-weight:600">Legend</summary>'
+        + "".join(rows)
+        + "</details>"
+    )
 
 
 def feature_collection(frame: gpd.GeoDataFrame, properties: tuple[str, ...]) -> dict:

@@ -78,7 +78,7 @@ def test_panel_shows_the_event_named_in_the_url():
     assert "Banjska" in text
     assert "**When:** 2023" in text and "exact day" in text
     assert "**Where:**" in text and "Albanian" in text and "Serbian" in text
-    assert "**Fatalities:**" in text and "**Status:**" in text and "**Sources**" in text
+    assert "**Fatalities:** 1\n" in text + "\n" and "**Status:**" in text and "**Sources**" in text
     assert "](https://" in text  # sources are links
     assert query(at)["event"] == BANJSKA_ATTACK
 

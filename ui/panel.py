@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Callable
 
 import streamlit as st
@@ -72,7 +73,10 @@ def render_event(event: dict[str, Any], current: AppState) -> None:
     _line("Type", f"{event.get('event_type')} — {event.get('sub_event_type')}")
     _line("Actors", event.get("actors"))
     fatalities = event.get("fatalities")
-    _line("Fatalities", "not applicable / none reported" if fatalities is None else fatalities)
+    if fatalities is None or (isinstance(fatalities, float) and math.isnan(fatalities)):
+        _line("Fatalities", "not applicable / none reported")
+    else:
+        _line("Fatalities", int(fatalities))
     _line("On the fatalities", event.get("fatalities_note"))
     status = event.get("status")
     _line("Status", f"{status} — {STATUS.get(status, '')}".rstrip(" —"))
