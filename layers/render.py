@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import weakref
 from pathlib import Path
 from typing import Mapping
 
@@ -88,7 +89,7 @@ class FeatureLayer(MacroElement):
         super().__init__()
         self._name = f"Layer_{spec.id}"
         self.layer_id = spec.id
-        self.data_js = js_literal(feature_collection(frame, ("id", "name")))
+        self.data_js = collection_js(frame, ("id", "name"))
         style = spec.style.leaflet()
         self.style_js = js_literal(style)
         self.point_style_js = js_literal({**style, "fill": True, "fillOpacity": max(style["fillOpacity"], 0.9)})
@@ -102,13 +103,13 @@ class OfflineBasemap(MacroElement):
 
     _template = _script(
         """
-(function (map, data, labels) {
+(function (map, data, labels, fills) {
   map.createPane("bbBasemap");
   map.getPane("bbBasemap").style.zIndex = 150;
   L.geoJSON(data, {
     pane: "bbBasemap", interactive: false,
     style: function (f) {
-      return { color: "#9ca3af", weight: 0.8, fill: true, fillColor: f.properties.fill, fillOpacity: 1 };
+      return { color: "#9ca3af", weight: 0.8, fill: true, fillColor: fills[f.properties.iso_a3] || fills.other, fillOpacity: 1 };
     },
   }).addTo(map);
   labels.forEach(function (l) {
@@ -117,22 +118,22 @@ class OfflineBasemap(MacroElement):
     L.tooltip({ permanent: true, direction: "center", className: "bb-country-label", interactive: false })
       .setLatLng([l.lat, l.lon]).setContent(el).addTo(map);
   });
-})({{ this._parent.get_name() }}, {{ this.data_js }}, {{ this.labels_js }});
+})({{ this._parent.get_name() }}, {{ this.data_js }}, {{ this.labels_js }}, {{ this.fills_js }});
 """
     )
 
     def __init__(self, countries: gpd.GeoDataFrame):
         super().__init__()
         self._name = "OfflineBasemap"
-        frame = countries.copy()
-        frame["fill"] = [COUNTRY_FILL.get(code, NEIGHBOUR_FILL) for code in frame["iso_a3"]]
-        self.data_js = js_literal(feature_collection(frame, ("id", "fill")))
+        self.data_js = collection_js(countries, ("id", "iso_a3"))
+        frame = countries
         points = frame.geometry.representative_point()
         labels = [
             {"name": name, "lat": round(pt.y, 4), "lon": round(pt.x, 4)}
             for name, pt in zip(frame["name"], points)
         ]
         self.labels_js = js_literal(labels)
+        self.fills_js = js_literal({**COUNTRY_FILL, "other": NEIGHBOUR_FILL})
 
 
 class _RenderedScript(Element):
@@ -234,6 +235,22 @@ def legend_html(visible: list[str]) -> str:
         + "".join(rows)
         + "</details>"
     )
+
+
+# Layer frames come from the cached LayerData and are never modified, so their
+# JavaScript is built once per frame object (the countries alone are ~1 MB of JSON).
+_COLLECTION_JS: dict[tuple[int, tuple[str, ...]], tuple[weakref.ref, str]] = {}
+
+
+def collection_js(frame: gpd.GeoDataFrame, properties: tuple[str, ...]) -> str:
+    """:func:`feature_collection` as a safe JS literal, memoised per frame object."""
+    key = (id(frame), properties)
+    cached = _COLLECTION_JS.get(key)
+    if cached is not None and cached[0]() is frame:
+        return cached[1]
+    text = js_literal(feature_collection(frame, properties))
+    _COLLECTION_JS[key] = (weakref.ref(frame, lambda _ref, key=key: _COLLECTION_JS.pop(key, None)), text)
+    return text
 
 
 def feature_collection(frame: gpd.GeoDataFrame, properties: tuple[str, ...]) -> dict:

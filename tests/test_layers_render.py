@@ -87,7 +87,7 @@ def test_hidden_layers_are_not_drawn(frames, settings):
 def test_offline_basemap_draws_country_outlines_and_no_tiles(frames, settings):
     html = rendered(build_map(frames, [], basemap="offline", settings=settings))
     assert "L.tileLayer" not in html
-    assert "bbBasemap" in html and '"XKX"' not in html  # fill colours, not codes, are sent
+    assert "bbBasemap" in html and '"XKX":"#fdf6e3"' in html  # Kosovo's land colour
     for name in frames["countries"]["name"]:
         assert json.dumps(name, ensure_ascii=False) in html
 
