@@ -32,6 +32,9 @@ def _plain(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, float) and value.is_integer():
+        # pandas turns an integer column with nulls (e.g. fatalities) into floats
+        return int(value)
     if value is pd.NaT or (not isinstance(value, (str, bytes)) and pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
     return value
