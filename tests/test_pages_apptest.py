@@ -83,6 +83,13 @@ def test_panel_shows_the_event_named_in_the_url():
     assert query(at)["event"] == BANJSKA_ATTACK
 
 
+def test_missing_values_are_not_shown_as_nan():
+    at = run_app({"event": "2023-03-18-ohrid-implementation-annex"})
+    text = all_markdown(at)
+    assert "**When:** 2023\\-03\\-18 \\(exact day\\)\n" in text  # no time of day: none is given
+    assert "nan" not in text.lower().split("**sources**")[0]
+
+
 def test_closing_the_panel_clears_the_selection_and_the_url():
     at = run_app({"event": BANJSKA_ATTACK})
     at.button(key="bb_panel_close").click().run()

@@ -44,7 +44,13 @@ def _sources(sources: Any) -> None:
     st.markdown("\n".join(lines))
 
 
+def _without_nan(record: dict[str, Any]) -> dict[str, Any]:
+    """pandas stores a missing value (null in the GeoJSON) as NaN; the panel wants None."""
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in record.items()}
+
+
 def render_event(event: dict[str, Any], current: AppState) -> None:
+    event = _without_nan(event)
     st.markdown(f"### {md_escape(event.get('title'))}")
     if event.get("imported") is True:
         st.warning("Imported report: added in this session, not part of the published catalogue.")
@@ -73,7 +79,7 @@ def render_event(event: dict[str, Any], current: AppState) -> None:
     _line("Type", f"{event.get('event_type')} — {event.get('sub_event_type')}")
     _line("Actors", event.get("actors"))
     fatalities = event.get("fatalities")
-    if fatalities is None or (isinstance(fatalities, float) and math.isnan(fatalities)):
+    if fatalities is None:
         _line("Fatalities", "not applicable / none reported")
     else:
         _line("Fatalities", int(fatalities))
@@ -93,6 +99,7 @@ def render_event(event: dict[str, Any], current: AppState) -> None:
 
 
 def render_feature(layer_id: str, feature: dict[str, Any]) -> None:
+    feature = _without_nan(feature)
     spec = LAYERS_BY_ID[layer_id]
     st.markdown(f"### {md_escape(feature.get('name'))}")
     st.caption(spec.title)
