@@ -25,7 +25,7 @@ from typing import Any
 import geopandas as gpd
 
 from geo.crs import REGION_BBOX
-from geo.io import LayerValidationError, Problem, parse_layer
+from geo.io import LayerValidationError, Problem, parse_layer, read_layer_text
 from geo.schema import (
     LayerSchema,
     Validator,
@@ -236,15 +236,7 @@ def load_events(path: str | Path) -> gpd.GeoDataFrame:
         cross-field rule; every problem names the event id and the field.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LayerValidationError([Problem(path.name, "", "", f"file not found at {path}")]) from None
-    except UnicodeDecodeError as exc:
-        raise LayerValidationError(
-            [Problem(path.name, "", "", f"is not UTF-8 text ({exc.reason}); save it as UTF-8 GeoJSON")]
-        ) from None
-    return parse_events(text, source_name=path.name)
+    return parse_events(read_layer_text(path), source_name=path.name)
 
 
 def parse_events(text: str | bytes, source_name: str = "<upload>") -> gpd.GeoDataFrame:

@@ -86,6 +86,12 @@ def load_layer(path: str | Path, layer_id: str, schema: LayerSchema | None = Non
         CRS, or any feature has an invalid geometry or property.
     """
     path = Path(path)
+    return parse_layer(read_layer_text(path), layer_id, source_name=path.name, schema=schema)
+
+
+def read_layer_text(path: str | Path) -> str:
+    """A layer file's text; a missing or non-UTF-8 file raises LayerValidationError."""
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -94,7 +100,7 @@ def load_layer(path: str | Path, layer_id: str, schema: LayerSchema | None = Non
         raise LayerValidationError(
             [Problem(path.name, "", "", f"is not UTF-8 text ({exc.reason}); save it as UTF-8 GeoJSON")]
         ) from None
-    return parse_layer(text, layer_id, source_name=path.name, schema=schema)
+    return text
 
 
 def parse_layer(
