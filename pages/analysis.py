@@ -34,8 +34,8 @@ c2.metric(
     delta_color="off",
 )
 banjska = figures["places"].set_index("id")
-if "banjska" in banjska.index:
-    c3.metric("Banjska to the boundary", f"{banjska.loc['banjska', 'distance_km']:.1f} km")
+if "banjska-village" in banjska.index:
+    c3.metric("Banjska to the boundary", f"{banjska.loc['banjska-village', 'distance_km']:.1f} km")
 st.caption(
     "Published figures: CIA World Factbook. Our boundary is derived from OpenStreetMap-based outlines "
     "simplified by the source (10 m resolution) and leaves a gap where the Gazivode reservoir is in neither "

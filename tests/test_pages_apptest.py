@@ -168,7 +168,8 @@ def test_layers_page_offers_a_download_per_layer_and_csv():
 def test_analysis_page_reports_measured_figures():
     at = run_app(page="pages/analysis.py")
     labels = [m.label for m in at.metric]
-    assert any("boundary" in label.lower() for label in labels)
+    assert any("boundary length" in label.lower() for label in labels)
+    assert "Banjska to the boundary" in labels
     assert all(m.value for m in at.metric)
 
 

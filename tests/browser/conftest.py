@@ -18,18 +18,8 @@ from urllib.parse import urlparse
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-    "--disable-quic",
-]
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# One definition of the browser set-up, shared with the benchmark's browser runs.
+from bench.browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, MAP_FRAME  # noqa: E402,F401
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +33,6 @@ def _free_port() -> int:
 def start_app(env_overrides: dict[str, str] | None = None, base_path: str = "") -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, **(env_overrides or {})}
-    env.pop("BORDER_BRIEF_TILE_URL", None) if env_overrides is None else None
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -132,7 +121,6 @@ def open_page(ctx, url: str):
     page.on("pageerror", lambda error: record.page_errors.append(str(error)))
     page.on("requestfailed", lambda request: record.failed_requests.append(request.url))
     page.on("dialog", lambda dialog: (record.dialogs.append(dialog.message), dialog.dismiss()))
-    page.on("frameattached", lambda frame: None)
     page.goto(url)
     return page, record
 

@@ -100,7 +100,6 @@ def test_toggling_a_layer_changes_the_map_and_the_url(context, app_url):
     wait_for_app(page)
     frame = map_frame(page)
     assert frame.evaluate("() => Object.keys(BB.index.ground_safety_zone || {}).length") == 0
-    page.screenshot(path="test-artifacts/before-toggle.png")
     page.get_by_text("Ground Safety Zone (5 km, 1999)").click()
     page.wait_for_function("() => location.search.includes('ground_safety_zone')")
     wait_for_app(page)
