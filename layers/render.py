@@ -19,7 +19,9 @@ from typing import Mapping
 import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import CssLink, Element, JavascriptLink, MacroElement
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
@@ -53,7 +55,35 @@ def _script(template_text: str) -> Template:
     return Template("{% macro script(this, kwargs) %}\n" + template_text + "\n{% endmacro %}")
 
 
-class MapRuntime(MacroElement):
+class _RenderedScript(Element):
+    """JavaScript that is already rendered, added to the page as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class ScriptElement(MacroElement):
+    """A map element whose template has only a ``script`` macro, rendered once.
+
+    branca's ``MacroElement.render`` wraps each rendered script in a new Jinja
+    template, so every payload (the country outlines are ~1 MB, 100,000 events
+    ~4 MB) would be lexed as a template again on every render (about 0.5 s per
+    map at 100,000 events), and text such as ``{{`` in a title would be read as
+    template syntax. This class adds the rendered script as it is. (Asset links
+    come from folium's ``JSCSSMixin``, which streamlit-folium also looks for.)
+    """
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        script = self._template.module.__dict__["script"]
+        figure.script.add_child(_RenderedScript(script(self, kwargs)), name=self.get_name())
+
+
+class MapRuntime(ScriptElement):
     """The browser-side helpers every other layer uses (selection, hover, URL view)."""
 
     _template = _script(_RUNTIME_JS)
@@ -64,7 +94,7 @@ class MapRuntime(MacroElement):
         self.options_js = js_literal({"background": SEA_COLOR, "highlight": HIGHLIGHT_COLOR})
 
 
-class FeatureLayer(MacroElement):
+class FeatureLayer(ScriptElement):
     """A GeoJSON layer drawn with one style; each feature reports clicks by id."""
 
     _template = _script(
@@ -98,7 +128,7 @@ class FeatureLayer(MacroElement):
         self.pane_js = js_literal(pane)
 
 
-class OfflineBasemap(MacroElement):
+class OfflineBasemap(ScriptElement):
     """Land drawn from the country outlines, with country names: no tile server needed."""
 
     _template = _script(
@@ -136,24 +166,7 @@ class OfflineBasemap(MacroElement):
         self.fills_js = js_literal({**COUNTRY_FILL, "other": NEIGHBOUR_FILL})
 
 
-class _RenderedScript(Element):
-    """JavaScript that is already rendered, added to the page as it is.
-
-    branca's ``MacroElement.render`` wraps each rendered script in a new Jinja
-    template, so the whole event payload would be lexed as a template on every
-    render (about 1 s per render at 100,000 events, and text such as ``{{`` in an
-    event title would be read as template syntax). This element skips that pass.
-    """
-
-    def __init__(self, text: str):
-        super().__init__()
-        self._text = text
-
-    def render(self, **kwargs) -> str:
-        return self._text
-
-
-class EventLayer(JSCSSMixin, MacroElement):
+class EventLayer(JSCSSMixin, ScriptElement):
     """All events as compact columns; markers by type, imprecise ones dashed with a radius."""
 
     _template = _script(_EVENTS_JS)
@@ -166,18 +179,8 @@ class EventLayer(JSCSSMixin, MacroElement):
         payload = event_payload(events, cluster_radius=cluster_radius, packed=len(events) > DETAIL_LIMIT)
         self.payload_js = js_literal(payload)
 
-    def render(self, **kwargs) -> None:
-        figure = self.get_root()
-        # JSCSSMixin's asset links, then the script without branca's Jinja pass (see _RenderedScript).
-        for name, url in self.default_js:
-            figure.header.add_child(JavascriptLink(url), name=name)
-        for name, url in self.default_css:
-            figure.header.add_child(CssLink(url), name=name)
-        script = self._template.module.__dict__["script"]
-        figure.script.add_child(_RenderedScript(script(self, kwargs)), name=self.get_name())
 
-
-class Legend(MacroElement):
+class Legend(ScriptElement):
     """A static legend (our own constant text) in the map's lower left corner."""
 
     _template = _script(
@@ -288,13 +291,11 @@ def event_payload(events: gpd.GeoDataFrame, *, cluster_radius: int = 35, packed:
     n = len(events)
     types = list(EVENT_TYPE_COLORS)
     colors = list(EVENT_TYPE_COLORS.values()) + [UNKNOWN_EVENT_COLOR]
-    lon = np.round(events.geometry.x.to_numpy() * 1e5).astype(np.int64)
-    lat = np.round(events.geometry.y.to_numpy() * 1e5).astype(np.int64)
-    type_codes = (
-        events["event_type"].map({t: i for i, t in enumerate(types)}).fillna(len(types)).astype(int).to_numpy()
-        if n
-        else np.zeros(0, dtype=int)
-    )
+    points = events.geometry.to_numpy()
+    lon = np.round(shapely.get_x(points) * 1e5).astype(np.int64)
+    lat = np.round(shapely.get_y(points) * 1e5).astype(np.int64)
+    codes = pd.Categorical(events["event_type"], categories=types).codes.astype(np.int64)
+    type_codes = np.where(codes < 0, len(types), codes)  # an unknown type gets the last colour
     precision = events["geo_precision"].astype(int).to_numpy() if n else np.zeros(0, dtype=int)
     dates = np.asarray(events["date"].to_numpy(), dtype="datetime64[D]") if n else np.zeros(0, "datetime64[D]")
     base = dates.min() if n else np.datetime64("2023-01-01")
@@ -402,7 +403,7 @@ def build_map(
     return m
 
 
-class MeasureControl(MacroElement):
+class MeasureControl(ScriptElement):
     """A distance-measuring tool (great-circle km) in the map's top-left corner."""
 
     _template = _script(_MEASURE_JS)
@@ -412,7 +413,7 @@ class MeasureControl(MacroElement):
         self._name = "MeasureControl"
 
 
-class _Ready(MacroElement):
+class _Ready(ScriptElement):
     _template = _script("window.BB.ready();")
 
     def __init__(self):
