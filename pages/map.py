@@ -14,7 +14,9 @@ st.caption(
     "reinforcement of KFOR. Click a marker or an area for details; copy the address bar to share this view."
 )
 map_column, panel_column = st.columns([3, 1.25], gap="medium")
-with map_column:
-    mapview.show_map(layers, current)
+# The panel is drawn first in script order (it still sits right of the map): after a
+# click its new content reaches the browser before the map is rebuilt and sent again.
 with panel_column:
     panel.render_panel(layers, current, on_close=lambda: session.select(None, None))
+with map_column:
+    mapview.show_map(layers, current)

@@ -109,3 +109,21 @@ def test_feature_selection_and_event_selection_are_exclusive():
 )
 def test_parse_click(value, expected):
     assert parse_click(value, BOUNDS) == expected
+
+
+def test_bounds_are_computed_once_per_layer_data_and_follow_imports(layer_data):
+    from layers.data import with_imported_events
+    from ui import session
+
+    first = session.bounds(layer_data)
+    assert session.bounds(layer_data) is first  # cached: no rescan of the catalogue per call
+    assert first.last_date == dt.date.fromisoformat(layer_data.full["events"]["date"].max())
+
+    report = layer_data.full["events"].iloc[[0]].copy()
+    report["id"] = "imported-later-report"
+    report["date"] = "2024-01-15"
+    merged = with_imported_events(layer_data, report)
+    second = session.bounds(merged)
+    assert second is not first
+    assert "imported-later-report" in second.event_ids and "imported-later-report" not in first.event_ids
+    assert second.last_date == dt.date(2024, 1, 15)

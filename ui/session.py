@@ -9,6 +9,8 @@ state, so the address bar can always be copied and shared.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from dataclasses import replace
 
 import streamlit as st
@@ -53,13 +55,30 @@ def layer_key(layer_id: str) -> str:
     return f"bb_layer_{layer_id}"
 
 
+_BOUNDS: dict[int, tuple[weakref.ref, object, Bounds]] = {}  # id(layers) -> (layers, settings, bounds)
+_BOUNDS_LOCK = threading.Lock()
+
+
 def bounds(layers: LayerData) -> Bounds:
+    """What URL values and clicks may refer to; computed once per layer data (and settings)."""
+    current = data.settings()
+    cached = _BOUNDS.get(id(layers))
+    if cached is not None and cached[0]() is layers and cached[1] is current:
+        return cached[2]
+    b = _compute_bounds(layers, current)
+    with _BOUNDS_LOCK:  # sessions run in threads
+        if len(_BOUNDS) >= 8:  # sessions with imported reports each have their own layer data
+            _BOUNDS.pop(next(iter(_BOUNDS)))
+        _BOUNDS[id(layers)] = (weakref.ref(layers), current, b)
+    return b
+
+
+def _compute_bounds(layers: LayerData, current) -> Bounds:
     events = layers.full["events"]
     dates = events["date"].astype(str)
     feature_ids = {
         layer_id: frozenset(frame["id"]) for layer_id, frame in layers.full.items() if layer_id != "events"
     }
-    current = data.settings()
     return Bounds(
         layer_ids=tuple(spec.id for spec in LAYERS),
         default_layers=DEFAULT_VISIBLE,
