@@ -73,3 +73,31 @@ def test_a_fresh_servers_first_request_for_a_page_gets_the_full_app(browser):
         context.close()
     finally:
         stop_app(process)
+
+
+@pytest.fixture(scope="module")
+def large_app(tmp_path_factory):
+    """The app with a synthetic catalogue large enough to be clustered in several chunks."""
+    from bench.synthetic import write_catalogue
+
+    path = write_catalogue(tmp_path_factory.mktemp("large") / "events.geojson", LARGE_N)
+    process, url = start_app({"BORDER_BRIEF_EVENTS_FILE": str(path)})
+    yield url
+    stop_app(process)
+
+
+LARGE_N = 20_000
+
+
+def test_a_large_catalogue_is_fully_clustered_when_reported_loaded(context, large_app):
+    page, record = open_page(context, large_app + "/")
+    wait_for_app(page, timeout=90_000)
+    frame = map_frame(page, timeout=90_000)
+    frame.wait_for_function("() => BB.loaded && BB.loaded.events", timeout=90_000)
+    counts = frame.evaluate(
+        """() => ({ clustered_when_loaded: BB.loaded.clustered,
+                    clustered: BB.groups.events._topClusterLevel.getChildCount(),
+                    registered: Object.keys(BB.index.events).length })"""
+    )
+    assert counts == {"clustered_when_loaded": LARGE_N, "clustered": LARGE_N, "registered": LARGE_N}
+    assert record.page_errors == [] and record.external_requests == []
