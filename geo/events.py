@@ -270,6 +270,38 @@ def event_index(events: gpd.GeoDataFrame) -> dict[str, int]:
     return {event_id: position for position, event_id in enumerate(events["id"])}
 
 
+def place_links(
+    events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, radius_m: dict[int, float]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, float, float]]]:
+    """Check events against the places layer (the cited gazetteer).
+
+    Returns ``(unknown, too_far)``: ``unknown`` lists ``(event id, slug)`` for each
+    ``related_ids`` entry that is not a place id; ``too_far`` lists
+    ``(event id, place id, distance m, allowed m)`` for each event whose first
+    related id is a place but whose point lies farther from that place than the
+    place's own ``precision_m`` plus the event's ``geo_precision`` radius
+    (``radius_m``, e.g. :data:`layers.config.PRECISION_RADIUS_M`). Distances are
+    measured in :data:`geo.crs.METRIC_CRS`.
+    """
+    from geo.crs import METRIC_CRS
+
+    metric_places = places.to_crs(METRIC_CRS).set_index("id")
+    metric_events = events.to_crs(METRIC_CRS)
+    unknown: list[tuple[str, str]] = []
+    too_far: list[tuple[str, str, float, float]] = []
+    for row in metric_events.itertuples(index=False):
+        related = list(row.related_ids) if isinstance(row.related_ids, (list, tuple)) else []
+        unknown.extend((row.id, slug) for slug in related if slug not in metric_places.index)
+        if not related or related[0] not in metric_places.index:
+            continue
+        place = metric_places.loc[related[0]]
+        distance = float(row.geometry.distance(place.geometry))
+        allowed = float(place["precision_m"]) + float(radius_m.get(int(row.geo_precision), 0))
+        if distance > allowed:
+            too_far.append((row.id, related[0], round(distance), allowed))
+    return unknown, too_far
+
+
 def is_in_region(lon: float, lat: float) -> bool:
     """True when the position lies in :data:`geo.crs.REGION_BBOX`."""
     lon_min, lat_min, lon_max, lat_max = REGION_BBOX

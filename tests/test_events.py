@@ -131,7 +131,7 @@ def test_banjska_attack_with_bunjakus_death(by_id):
     assert attack["event_type"] == "Battles"
     assert attack["fatalities"] == 1
     assert "Bunjaku" in attack["title"] + attack["summary"]
-    assert "banjska" in attack["related_ids"]
+    assert "banjska-village" in attack["related_ids"]
     siege = by_id["2023-09-24-banjska-monastery-siege"]
     assert siege["fatalities"] == 3
     assert "banjska-monastery" in siege["related_ids"]
@@ -347,3 +347,28 @@ def test_missing_file_is_reported(tmp_path):
 def test_region_bbox_is_used():
     lon_min, lat_min, lon_max, lat_max = REGION_BBOX
     assert is_in_region(lon_min, lat_min) and not is_in_region(lon_max + 1, lat_max)
+
+
+def test_place_links_reports_unknown_slugs_and_points_away_from_their_place():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo.events import place_links
+
+    places = gpd.GeoDataFrame(
+        {"id": ["jarinje-crossing"], "precision_m": [200.0]}, geometry=[Point(20.691667, 43.218611)], crs="EPSG:4326"
+    )
+    events = gpd.GeoDataFrame(
+        {
+            "id": ["at-crossing", "12-km-off", "near-enough", "city"],
+            "related_ids": [["jarinje-crossing"], ["jarinje-crossing", "raska"], ["jarinje-crossing"], ["pristina"]],
+            "geo_precision": [1, 1, 2, 3],
+        },
+        geometry=[Point(20.691667, 43.218611), Point(20.588, 43.148), Point(20.70, 43.23), Point(21.1655, 42.6629)],
+        crs="EPSG:4326",
+    )
+    unknown, too_far = place_links(events, places, {1: 0, 2: 3_000, 3: 15_000})
+    assert unknown == [("12-km-off", "raska"), ("city", "pristina")]
+    assert [(e, p) for e, p, _, _ in too_far] == [("12-km-off", "jarinje-crossing")]
+    event_id, _, distance, allowed = too_far[0]
+    assert 11_000 < distance < 12_000 and allowed == 200.0
