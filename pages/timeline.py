@@ -12,12 +12,14 @@ events = filter_events(layers.full["events"], current.start, current.end)
 table = tables.event_table(events)
 
 st.title("Timeline")
-st.caption(f"{len(table)} events from {current.start} to {current.end}. Select a row to open the event on the map.")
+st.caption(f"{len(table):,} events from {current.start} to {current.end}. Select a row to open the event on the map.")
 if table.empty:
     st.info("No events in this time window. Widen it in the sidebar.")
     st.stop()
 
-st.altair_chart(tables.timeline_chart(table), use_container_width=True)
+chart, note = tables.timeline_chart(table)
+st.altair_chart(chart, use_container_width=True)
+st.caption(note)
 selection = st.dataframe(
     table,
     hide_index=True,

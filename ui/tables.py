@@ -51,21 +51,44 @@ def events_csv(events: gpd.GeoDataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def timeline_chart(table: pd.DataFrame) -> alt.Chart:
-    """Events as dots over time, one row per event type, coloured as on the map."""
-    data = table.assign(date=pd.to_datetime(table["date"]), fatalities=table["fatalities"].fillna(0))
-    return (
+#: Above this many events the timeline shows counts per day or week instead of one dot per event.
+DOT_LIMIT = 2_000
+
+
+def _type_color(legend: bool = False) -> alt.Color:
+    return alt.Color(
+        "event_type:N",
+        scale=alt.Scale(domain=list(EVENT_TYPE_COLORS), range=list(EVENT_TYPE_COLORS.values())),
+        legend=alt.Legend(title="Event type", orient="right") if legend else None,
+    )
+
+
+def timeline_chart(table: pd.DataFrame) -> tuple[alt.Chart, str]:
+    """The events over time, coloured as on the map, and a sentence saying what the chart shows.
+
+    Up to :data:`DOT_LIMIT` events: one dot per event, one row per event type, sized by
+    fatalities. Above it, stacked bars of the number of events per day (per week when the
+    window is longer than 120 days), so the browser draws a few hundred marks, not 100,000.
+    """
+    if len(table) > DOT_LIMIT:
+        return _counts_chart(table)
+    data = pd.DataFrame(
+        {
+            "date": pd.to_datetime(table["date"]),
+            "event_type": table["event_type"],
+            "fatalities": table["fatalities"].fillna(0),
+            "title": table["title"],
+            "place": table["place"],
+        }
+    )
+    chart = (
         alt.Chart(data)
         .mark_circle(opacity=0.85, stroke="#1f2937", strokeWidth=0.5)
         .encode(
             x=alt.X("date:T", title="Date"),
             y=alt.Y("event_type:N", title=None, sort=list(EVENT_TYPE_COLORS)),
             size=alt.Size("fatalities:Q", title="Fatalities", scale=alt.Scale(range=[60, 400])),
-            color=alt.Color(
-                "event_type:N",
-                scale=alt.Scale(domain=list(EVENT_TYPE_COLORS), range=list(EVENT_TYPE_COLORS.values())),
-                legend=None,
-            ),
+            color=_type_color(),
             tooltip=[
                 alt.Tooltip("date:T", title="Date"),
                 alt.Tooltip("title:N", title="Event"),
@@ -73,4 +96,45 @@ def timeline_chart(table: pd.DataFrame) -> alt.Chart:
             ],
         )
         .properties(height=260)
+    )
+    return chart, "One dot per event, sized by fatalities."
+
+
+def event_counts(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Events and fatalities per period and event type; the period is a day, or a week (from
+    Monday) when the dates span more than 120 days."""
+    dates = pd.to_datetime(table["date"])
+    weekly = (dates.max() - dates.min()).days > 120
+    period = dates.dt.to_period("W-SUN").dt.start_time if weekly else dates
+    counts = (
+        pd.DataFrame({"period": period, "event_type": table["event_type"], "fatalities": table["fatalities"].fillna(0)})
+        .groupby(["period", "event_type"], as_index=False)
+        .agg(events=("event_type", "size"), fatalities=("fatalities", "sum"))
+    )
+    counts["fatalities"] = counts["fatalities"].astype(int)
+    return counts, "week" if weekly else "day"
+
+
+def _counts_chart(table: pd.DataFrame) -> tuple[alt.Chart, str]:
+    counts, unit = event_counts(table)
+    chart = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=f"{unit.capitalize()} (start)"),
+            y=alt.Y("events:Q", title=f"Events per {unit}", stack=True),
+            color=_type_color(legend=True),
+            order=alt.Order("event_type:N", sort="ascending"),
+            tooltip=[
+                alt.Tooltip("period:T", title=unit.capitalize()),
+                alt.Tooltip("event_type:N", title="Type"),
+                alt.Tooltip("events:Q", title="Events", format=","),
+                alt.Tooltip("fatalities:Q", title="Fatalities", format=","),
+            ],
+        )
+        .properties(height=260)
+    )
+    return chart, (
+        f"{len(table):,} events are too many to draw one by one: bars count the events per {unit}, "
+        "stacked by type (colours as on the map). The table below lists every event."
     )
