@@ -38,6 +38,7 @@
   var uncertainty = L.layerGroup();
   var markers = new Array(n);
   var renderer = L.canvas({ padding: 0.3 });
+  var drawnCircles = {};
   for (var i = 0; i < n; i++) {
     var ll = L.latLng(lat[i] / 1e5, lon[i] / 1e5);
     var p = prec[i];
@@ -55,7 +56,9 @@
     });
     markers[i] = m;
     BB.register("events", ids[i], m);
-    if (!exact && d.uncertaintyRadius) {
+    var circleKey = lat[i] + "," + lon[i] + "," + p + "," + type[i];
+    if (!exact && d.uncertaintyRadius && !drawnCircles[circleKey]) {
+      drawnCircles[circleKey] = true;  // events of one type at one imprecise point share one circle
       uncertainty.addLayer(L.circle(ll, {
         radius: d.uncertaintyRadius[p], interactive: false, color: color, weight: 1,
         dashArray: "4 4", fillColor: color, fillOpacity: 0.04, opacity: 0.6, renderer: renderer,
@@ -84,4 +87,5 @@
   group.addLayers(markers);
   if (n === 0) BB.loaded.events = true;
   BB.groups.events = group;
+  BB.groups.eventUncertainty = uncertainty;
 })({{ this._parent.get_name() }}, {{ this.payload_js }});

@@ -25,7 +25,7 @@ def wait_for_panel_text(page, text: str, timeout: float = 20_000) -> None:
     )
 
 
-def test_home_page_draws_the_map_offline(context, app_url):
+def test_home_page_draws_the_map_offline(context, app_url, layer_data):
     page, record = open_page(context, app_url + "/")
     wait_for_app(page)
     frame = map_frame(page)
@@ -39,8 +39,14 @@ def test_home_page_draws_the_map_offline(context, app_url):
             borders: Object.keys(BB.index.border || {}).length,
             canvases: document.querySelectorAll('.leaflet-container canvas').length,
             labels: [...document.querySelectorAll('.bb-country-label')].map(e => e.textContent),
+            circles: BB.groups.eventUncertainty.getLayers().length,
         })"""
     )
+    # one uncertainty circle per imprecise point and event type (stacked copies would darken it)
+    events = layer_data.full["events"]
+    imprecise = events[events["geo_precision"] > 1]
+    expected = {(round(g.x, 5), round(g.y, 5), p, t) for g, p, t in zip(imprecise.geometry, imprecise["geo_precision"], imprecise["event_type"])}
+    assert len(imprecise) > len(expected) > 0 and state["circles"] == len(expected)
     assert state["leaflet"] == "1.9.3" and state["cluster"]
     assert state["events"] >= 30 and state["borders"] >= 1 and state["canvases"] >= 1
     assert "Kosovo" in state["labels"] and "Serbia" in state["labels"]
