@@ -49,6 +49,7 @@ VIEWPORT = {"width": 1400, "height": 950}
 class BrowserResult:
     interactive_s: float | None = None
     click_to_panel_s: float | None = None
+    server_rss_mb: float | None = None  # the app server's resident size after the timed visits
     notes: list[str] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
 
@@ -87,7 +88,7 @@ def stop(process: subprocess.Popen | None) -> None:
 
 @contextlib.contextmanager
 def streamlit_app(events_file: Path, log_path: Path):
-    """The real app on 127.0.0.1 with ``events_file`` as its catalogue; yields its URL."""
+    """The real app on 127.0.0.1 with ``events_file`` as its catalogue; yields ``(url, pid)``."""
     port = free_port()
     env = {**os.environ, "BORDER_BRIEF_EVENTS_FILE": str(events_file)}
     for name in ("BORDER_BRIEF_TILE_URL", "BORDER_BRIEF_ASSETS", "BORDER_BRIEF_ASSET_URL", "BORDER_BRIEF_BASEMAP"):
@@ -103,7 +104,7 @@ def streamlit_app(events_file: Path, log_path: Path):
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_http(f"{url}/_stcore/health", process, 60)
-            yield url
+            yield url, process.pid
         finally:
             stop(process)
 

@@ -128,6 +128,28 @@ def timed(build: Callable[[], object], *, repeat: int, limit_s: float) -> tuple[
     return times, result
 
 
+def proc_status_kb(field: str, pid: int | str = "self") -> int | None:
+    """A ``VmRSS``/``VmHWM``-style field of /proc/<pid>/status, in kB (None if unavailable)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset this process's peak resident size (VmHWM) to its current size (Linux ≥ 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def measure(impl: str, events_file: Path, out_html: Path | None, *, repeat: int, limit_s: float) -> dict:
     """Load the catalogue (untimed), then time ``repeat`` builds; the median is reported."""
     from geo.events import load_events
@@ -142,11 +164,17 @@ def measure(impl: str, events_file: Path, out_html: Path | None, *, repeat: int,
         build = lambda: baseline_html(events)  # noqa: E731
     else:
         raise ValueError(f"impl must be 'ours' or 'baseline', got {impl!r}")
+    # Memory: the rise of the resident size over the builds, above what the loaded
+    # catalogue (and, for ours, the other layers) already holds.
+    peak_reset = _reset_peak_rss()
+    rss_before = proc_status_kb("VmRSS")
     try:
         times, result = timed(build, repeat=repeat, limit_s=limit_s)
     except BuildTimeout:
         return {"impl": impl, "events": len(events), "load_s": load_s, "build_s": None,
-                "payload_bytes": None, "note": f"build did not finish within {limit_s:g} s"}
+                "payload_bytes": None, "build_mem_mb": None, "note": f"build did not finish within {limit_s:g} s"}
+    peak = proc_status_kb("VmHWM")
+    build_mem_mb = (peak - rss_before) / 1024 if peak_reset and peak and rss_before else None
     if impl == "ours":
         payload = ours_payload_bytes(result)
         if out_html is not None:
@@ -156,7 +184,8 @@ def measure(impl: str, events_file: Path, out_html: Path | None, *, repeat: int,
         if out_html is not None:
             out_html.write_text(result, encoding="utf-8")
     return {"impl": impl, "events": len(events), "load_s": load_s, "build_s": statistics.median(times),
-            "build_runs_s": times, "payload_bytes": payload, "note": None}
+            "build_runs_s": times, "payload_bytes": payload, "build_mem_mb": build_mem_mb,
+            "process_peak_mb": peak / 1024 if peak else None, "note": None}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.builds import proc_status_kb
 from bench.synthetic import synthetic_features
 
 DEFAULT_SIZES = (10, 1_000, 10_000, 100_000)
@@ -24,7 +25,8 @@ DEFAULT_LIMIT_S = 120.0
 # Loading 100,000 events into the app's cache (validation included) is not part of
 # any measurement, but it must finish before the app can be timed.
 WARMUP_LIMIT_S = 300.0
-ROW_KEYS = ("events", "impl", "build_s", "payload_bytes", "interactive_s", "click_to_panel_s")
+ROW_KEYS = ("events", "impl", "build_s", "payload_bytes", "interactive_s", "click_to_panel_s",
+            "build_mem_mb", "server_rss_mb")
 
 # Targets at 100,000 events (issue 6).
 TARGET_EVENTS = 100_000
@@ -80,6 +82,7 @@ def bench_size(n: int, workdir: Path, *, browser: bool, limit_s: float, impls: t
         out = workdir / f"{impl}-{n}.out"
         build = run_build(impl, events_file, out, repeat=repeat, limit_s=limit_s)
         row["build_s"], row["payload_bytes"] = build.get("build_s"), build.get("payload_bytes")
+        row["build_mem_mb"] = build.get("build_mem_mb")
         if build.get("note"):
             row["notes"].append(build["note"])
         log(f"{n} {impl}: build {row['build_s']} s, payload {row['payload_bytes']} B"
@@ -88,6 +91,7 @@ def bench_size(n: int, workdir: Path, *, browser: bool, limit_s: float, impls: t
             measured = _browser(impl, n, workdir, events_file, out, target_id, target_title, limit_s,
                                 built=row["build_s"] is not None)
             row["interactive_s"], row["click_to_panel_s"] = measured.interactive_s, measured.click_to_panel_s
+            row["server_rss_mb"] = measured.server_rss_mb
             row["notes"].extend(measured.notes)
             if measured.blocked:
                 row["notes"].append("blocked (not available locally): " + ", ".join(sorted(measured.blocked)))
@@ -102,8 +106,11 @@ def _browser(impl, n, workdir, events_file, out, target_id, target_title, limit_
     from bench import browser as chrome
 
     if impl == "ours":
-        with chrome.streamlit_app(events_file, workdir / f"streamlit-{n}.log") as url:
-            return chrome.measure_ours(url, target_id, target_title, limit_s, max(WARMUP_LIMIT_S, limit_s))
+        with chrome.streamlit_app(events_file, workdir / f"streamlit-{n}.log") as (url, pid):
+            result = chrome.measure_ours(url, target_id, target_title, limit_s, max(WARMUP_LIMIT_S, limit_s))
+            rss_kb = proc_status_kb("VmRSS", pid)
+            result.server_rss_mb = rss_kb / 1024 if rss_kb else None
+            return result
     if not built:
         return chrome.BrowserResult(notes=["no baseline page to open (its build did not finish)"])
     site = workdir / "baseline-site"
@@ -137,15 +144,16 @@ def _fmt(value, digits=2) -> str:
 def table(rows: list[dict]) -> str:
     """A Markdown table of the rows."""
     lines = [
-        "| events | impl | build_s | payload (MB) | interactive_s | click_to_panel_s | notes |",
-        "|---:|---|---:|---:|---:|---:|---|",
+        "| events | impl | build_s | payload (MB) | interactive_s | click_to_panel_s | build mem (MB) | server RSS (MB) | notes |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         payload = None if r["payload_bytes"] is None else r["payload_bytes"] / 1e6
         notes = "; ".join(r.get("notes") or []).replace("|", "/")
         lines.append(
             f"| {r['events']:,} | {r['impl']} | {_fmt(r['build_s'])} | {_fmt(payload)} | "
-            f"{_fmt(r['interactive_s'])} | {_fmt(r['click_to_panel_s'])} | {notes} |"
+            f"{_fmt(r['interactive_s'])} | {_fmt(r['click_to_panel_s'])} | {_fmt(r.get('build_mem_mb'), 0)} | "
+            f"{_fmt(r.get('server_rss_mb'), 0)} | {notes} |"
         )
     return "\n".join(lines)
 

@@ -36,4 +36,6 @@ def test_bench_runs_at_10_events_without_browser(tmp_path):
         assert isinstance(row["build_s"], float) and row["build_s"] > 0
         assert isinstance(row["payload_bytes"], int) and row["payload_bytes"] > 0
         assert row["interactive_s"] is None and row["click_to_panel_s"] is None  # --no-browser
+        assert isinstance(row["build_mem_mb"], float) and row["build_mem_mb"] >= 0  # Linux /proc peak RSS
+        assert row["server_rss_mb"] is None  # measured only with the browser
     assert "| 10 | ours |" in done.stdout
