@@ -19,7 +19,7 @@ from layers.catalog import LAYERS
 from layers.config import DISPLAY_TOLERANCE_M, Settings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity (a cache key, see ui.session.bounds)
 class LayerData:
     full: dict[str, gpd.GeoDataFrame]  # as validated from data/, for analysis and export
     display: dict[str, gpd.GeoDataFrame]  # simplified lines/polygons for the map

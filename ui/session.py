@@ -9,7 +9,6 @@ state, so the address bar can always be copied and shared.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import weakref
 from dataclasses import replace
 
@@ -55,22 +54,17 @@ def layer_key(layer_id: str) -> str:
     return f"bb_layer_{layer_id}"
 
 
-_BOUNDS: dict[int, tuple[weakref.ref, object, Bounds]] = {}  # id(layers) -> (layers, settings, bounds)
-_BOUNDS_LOCK = threading.Lock()
+# layer data -> (settings, bounds); an entry goes when its layer data is dropped.
+_BOUNDS: weakref.WeakKeyDictionary[LayerData, tuple[object, Bounds]] = weakref.WeakKeyDictionary()
 
 
 def bounds(layers: LayerData) -> Bounds:
     """What URL values and clicks may refer to; computed once per layer data (and settings)."""
     current = data.settings()
-    cached = _BOUNDS.get(id(layers))
-    if cached is not None and cached[0]() is layers and cached[1] is current:
-        return cached[2]
-    b = _compute_bounds(layers, current)
-    with _BOUNDS_LOCK:  # sessions run in threads
-        if len(_BOUNDS) >= 8:  # sessions with imported reports each have their own layer data
-            _BOUNDS.pop(next(iter(_BOUNDS)))
-        _BOUNDS[id(layers)] = (weakref.ref(layers), current, b)
-    return b
+    cached = _BOUNDS.get(layers)
+    if cached is None or cached[0] is not current:
+        cached = _BOUNDS[layers] = (current, _compute_bounds(layers, current))
+    return cached[1]
 
 
 def _compute_bounds(layers: LayerData, current) -> Bounds:
