@@ -88,10 +88,18 @@ VIOLENT_EVENT_TYPES = ("Battles", "Explosions/Remote violence", "Violence agains
 
 EVENT_STATUSES = ("confirmed", "reported", "claimed")
 
-# time_precision: 1 = the day is known, 2 = within about a week, 3 = only the month.
-TIME_PRECISION = {1: "day", 2: "within about a week", 3: "month"}
-# geo_precision: 1 = the named place, 2 = near it / a small area, 3 = only a region.
-GEO_PRECISION = {1: "the named place", 2: "near the named place", 3: "region only"}
+# What each code means, in the words the panel, the About page and the CSV export use.
+# time_precision: how well the date is known.
+TIME_PRECISION = {1: "exact day", 2: "within about a week", 3: "month only"}
+# geo_precision: how well the position is known.
+GEO_PRECISION = {1: "at the named place", 2: "near the named place (small area)", 3: "region only"}
+# status of a fact, for every layer (geo.schema.STATUSES); events use EVENT_STATUSES of them.
+STATUS = {
+    "confirmed": "Confirmed by several independent sources or officially acknowledged",
+    "reported": "Reported by credible sources, not independently confirmed",
+    "assessed": "Border Brief's assessment from reported facts",
+    "claimed": "Claimed by a party, disputed or unverified",
+}
 
 # The window the catalogue accepts. Background events (flagged ``background``) start
 # with Kosovo's declaration of independence; events of the crisis itself must fall
@@ -439,6 +447,7 @@ __all__ = [
     "EVENT_STATUSES",
     "EVENT_TYPES",
     "GEO_PRECISION",
+    "STATUS",
     "TIME_PRECISION",
     "event_index",
     "is_in_region",

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from geo.events import GEO_PRECISION, STATUS, TIME_PRECISION
 from layers.catalog import LAYERS
 from ui import data, session
-from ui.panel import GEO_PRECISION, STATUS, TIME_PRECISION
 from ui.text import md_link
 
 session.require_entry_script()
@@ -49,6 +49,12 @@ st.markdown(
 )
 st.markdown("**Status**")
 st.table(pd.DataFrame({"status": list(STATUS), "meaning": list(STATUS.values())}).set_index("status"))
+st.caption(
+    "The events CSV (Layers & data) carries these meanings in its `time_precision_meaning`, "
+    "`geo_precision_meaning` and `status_meaning` columns; it is UTF-8 with a byte-order mark, and any "
+    "text cell starting with =, +, -, @ or a tab is prefixed with ' so a spreadsheet shows it as text, "
+    "never runs it as a formula."
+)
 
 st.subheader("Sources")
 counts: dict[tuple[str, str], int] = {}

@@ -24,6 +24,7 @@ selection = st.dataframe(
     table,
     hide_index=True,
     use_container_width=True,
+    height=tables.table_height(len(table)),
     on_select="rerun",
     selection_mode="single-row",
     key="bb_timeline_table",

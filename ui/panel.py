@@ -13,14 +13,8 @@ from layers.data import LayerData
 from ui.state import AppState
 from ui.text import md_escape, md_link
 
-TIME_PRECISION = {1: "exact day", 2: "within about a week", 3: "month only"}
-GEO_PRECISION = {1: "at the named place", 2: "near the named place (small area)", 3: "region only"}
-STATUS = {
-    "confirmed": "Confirmed by several independent sources or officially acknowledged",
-    "reported": "Reported by credible sources, not independently confirmed",
-    "assessed": "Border Brief's assessment from reported facts",
-    "claimed": "Claimed by a party, disputed or unverified",
-}
+# The code meanings belong to the catalogue schema; the panel, About page and CSV share them.
+from geo.events import GEO_PRECISION, STATUS, TIME_PRECISION
 
 
 def _line(label: str, value: Any) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
 import altair as alt
 import geopandas as gpd
 import pandas as pd
 
 from layers.catalog import EVENT_TYPE_COLORS
+from layers.tabular import events_csv  # noqa: F401 (the pages' CSV download; written in layers.tabular)
 
 EVENT_COLUMNS = ["date", "title", "event_type", "sub_event_type", "fatalities", "status", "id"]
 
@@ -20,35 +19,16 @@ def event_table(events: gpd.GeoDataFrame) -> pd.DataFrame:
     return table.sort_values(["date", "id"]).reset_index(drop=True)
 
 
-def events_csv(events: gpd.GeoDataFrame) -> bytes:
-    """Flat CSV of the catalogue: lists joined with '; ', sources as 'title <url>'."""
-    rows = []
-    for _, event in events.iterrows():
-        location = event["location"] if isinstance(event["location"], dict) else {}
-        rows.append(
-            {
-                "id": event["id"],
-                "date": event["date"],
-                "time_precision": event["time_precision"],
-                "title": event["title"],
-                "event_type": event["event_type"],
-                "sub_event_type": event["sub_event_type"],
-                "actors": "; ".join(event["actors"] or []),
-                "fatalities": event["fatalities"],
-                "location_en": location.get("en"),
-                "location_sq": location.get("sq"),
-                "location_sr": location.get("sr"),
-                "latitude": round(event.geometry.y, 6),
-                "longitude": round(event.geometry.x, 6),
-                "geo_precision": event["geo_precision"],
-                "status": event["status"],
-                "summary": event["summary"],
-                "sources": "; ".join(f"{s.get('title')} <{s.get('url')}>" for s in event["sources"] or []),
-            }
-        )
-    buffer = io.StringIO()
-    pd.DataFrame(rows).to_csv(buffer, index=False)
-    return buffer.getvalue().encode("utf-8")
+#: st.dataframe draws every row, and its header, 35 px high (plus a 3 px border).
+TABLE_ROW_PX = 35
+#: A table taller than this many rows scrolls inside its box.
+TABLE_MAX_ROWS = 200
+
+
+def table_height(rows: int, max_rows: int = TABLE_MAX_ROWS) -> int:
+    """Pixel height for ``st.dataframe`` that shows ``rows`` rows without an inner scroll bar,
+    up to ``max_rows`` rows (beyond that the table scrolls)."""
+    return (min(max(rows, 1), max_rows) + 1) * TABLE_ROW_PX + 3
 
 
 #: Above this many events the timeline shows counts per day or week instead of one dot per event.
@@ -63,12 +43,20 @@ def _type_color(legend: bool = False) -> alt.Color:
     )
 
 
+#: Vertical room per lane: events of one type on one day sit in lanes this far apart at least.
+LANE_PX = 24
+CHART_HEIGHT = 260
+CHART_MAX_HEIGHT = 720
+
+
 def timeline_chart(table: pd.DataFrame) -> tuple[alt.Chart, str]:
     """The events over time, coloured as on the map, and a sentence saying what the chart shows.
 
     Up to :data:`DOT_LIMIT` events: one dot per event, one row per event type, sized by
-    fatalities. Above it, stacked bars of the number of events per day (per week when the
-    window is longer than 120 days), so the browser draws a few hundred marks, not 100,000.
+    fatalities; events of one type on one day each get their own lane in that row (so two
+    events never plot as one dot). Above it, stacked bars of the number of events per day (per
+    week when the window is longer than 120 days), so the browser draws a few hundred marks,
+    not 100,000.
     """
     if len(table) > DOT_LIMIT:
         return _counts_chart(table)
@@ -79,15 +67,29 @@ def timeline_chart(table: pd.DataFrame) -> tuple[alt.Chart, str]:
             "fatalities": table["fatalities"].fillna(0),
             "title": table["title"],
             "place": table["place"],
+            "id": table["id"],
         }
     )
+    data["lane"], lanes = timeline_lanes(data)
+    rows = data["event_type"].nunique()
     chart = (
         alt.Chart(data)
         .mark_circle(opacity=0.85, stroke="#1f2937", strokeWidth=0.5)
         .encode(
             x=alt.X("date:T", title="Date"),
-            y=alt.Y("event_type:N", title=None, sort=list(EVENT_TYPE_COLORS)),
-            size=alt.Size("fatalities:Q", title="Fatalities", scale=alt.Scale(range=[60, 400])),
+            # thin padding between rows and around the lanes: the room goes to the lanes
+            y=alt.Y(
+                "event_type:N", title=None, sort=list(EVENT_TYPE_COLORS),
+                scale=alt.Scale(paddingInner=0.1, paddingOuter=0.05),
+            ),
+            yOffset=alt.YOffset("lane:O", scale=alt.Scale(domain=list(range(lanes)), paddingOuter=0.2)),
+            size=alt.Size(
+                "fatalities:Q",
+                title="Fatalities",
+                scale=alt.Scale(range=[60, 400]),
+                # deaths are counted in whole people: no 0.5 or 1.5 steps in the legend
+                legend=alt.Legend(format="d", tickMinStep=1),
+            ),
             color=_type_color(),
             tooltip=[
                 alt.Tooltip("date:T", title="Date"),
@@ -95,9 +97,23 @@ def timeline_chart(table: pd.DataFrame) -> tuple[alt.Chart, str]:
                 alt.Tooltip("place:N", title="Place"),
             ],
         )
-        .properties(height=260)
+        .properties(height=min(CHART_MAX_HEIGHT, max(CHART_HEIGHT, rows * lanes * LANE_PX)))
     )
-    return chart, "One dot per event, sized by fatalities."
+    return chart, "One dot per event, sized by fatalities; events of one type on one day sit side by side."
+
+
+def timeline_lanes(data: pd.DataFrame) -> tuple[pd.Series, int]:
+    """Each event's lane within its (date, event type) row, and the number of lanes.
+
+    The events of one (date, type) take consecutive lanes in table order, centred in the row:
+    a lone event sits in the middle, two events of the same day just above and below it.
+    """
+    if data.empty:
+        return pd.Series(dtype=int, index=data.index), 1
+    group = data.groupby(["date", "event_type"], sort=False)["event_type"]
+    rank, size = group.cumcount(), group.transform("size")
+    lanes = int(size.max())
+    return (rank + (lanes - size) // 2).astype(int), lanes
 
 
 def event_counts(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
