@@ -53,6 +53,7 @@ class LayerSpec:
     interactive: bool = True
     licence: str = "See data/SOURCES.md"
     file_name: str = field(default="")
+    geometry: str = "area"  # "point", "line" or "area": how the legend draws its symbol
 
     @property
     def file(self) -> str:
@@ -91,6 +92,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         Style("#111827", 3.0),
         (("summary", "Summary"), ("derived_from", "Derived from")),
         licence="ODbL 1.0 (derived from OpenStreetMap data)",
+        geometry="line",
     ),
     LayerSpec(
         "places",
@@ -99,6 +101,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         "Banjska, crossings, municipal seats, towns, KFOR camps and Serbian Army bases.",
         Style("#1f2937", 1.5, "#ffffff", 1.0, radius=5),
         (("kind", "Kind"), ("summary", "Summary"), ("precision_m", "Position precision (m)")),
+        geometry="point",
     ),
     LayerSpec(
         "events",
@@ -107,6 +110,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         "Dated, located and sourced events of the 2023 crisis (ACLED-style fields).",
         Style("#b91c1c", 1.5, "#ef4444", 0.85, radius=7),
         licence="Summaries by Border Brief (CC BY 4.0); facts from the cited sources",
+        geometry="point",
     ),
     LayerSpec(
         "kfor_areas",

@@ -1,6 +1,7 @@
 // Event layer: columns of compact data turned into canvas circle markers in a
 // marker-cluster group (spiderfied at full zoom, so events at one place stay
-// clickable). Positions are integers of 1e-5 degrees (about 1 m). Large
+// clickable). Markers are not interactive themselves: runtime.js finds what
+// lies under a click or the pointer (BB.identify) for every layer at once. Positions are integers of 1e-5 degrees (about 1 m). Large
 // catalogues arrive packed (layers.render.event_payload): integer columns as
 // base64 little-endian typed arrays, ids as one comma-separated string.
 // BB.loaded.events becomes true once every marker is in the cluster group
@@ -52,6 +53,7 @@
       dashArray: exact ? null : "3 2",
       fillColor: color,
       fillOpacity: exact ? 0.9 : 0.3,
+      interactive: false,
       bbIndex: i,
     });
     markers[i] = m;
@@ -70,20 +72,16 @@
     var date = new Date(d.baseDay + day[i] * 864e5).toISOString().slice(0, 10);
     return date + " · " + title;
   }
-  group.on("click", function (e) {
-    var i = e.layer.options.bbIndex;
-    if (i !== undefined) BB.select("events", ids[i]);
-  });
-  group.on("mouseover", function (e) {
-    var i = e.layer.options.bbIndex;
-    if (i !== undefined) BB.hover(e, label(i));
-  });
-  group.on("mouseout", BB.unhover);
+  BB.eventIds = ids;
+  BB.eventLabel = label;
   uncertainty.addTo(map);
   // On the map first, then the markers: markercluster's addLayers on a group not
   // yet on a map checks each marker against every one queued before it
   // (hasLayer scans an array), which is quadratic: ~7 s at 100,000 events.
   group.addTo(map);
+  // A click on a spiderfied marker must not fold its cluster (the selected marker
+  // would vanish into it): runtime.js unspiderfies only on clicks beside the markers.
+  map.off("click", group._unspiderfyWrapper, group);
   group.addLayers(markers);
   if (n === 0) BB.loaded.events = true;
   BB.groups.events = group;

@@ -88,30 +88,36 @@ class MapRuntime(ScriptElement):
 
     _template = _script(_RUNTIME_JS)
 
-    def __init__(self):
+    def __init__(self, *, view_token: str = "", has_view: bool = False):
         super().__init__()
         self._name = "BorderBriefRuntime"
-        self.options_js = js_literal({"background": SEA_COLOR, "highlight": HIGHLIGHT_COLOR})
+        self.options_js = js_literal(
+            {"background": SEA_COLOR, "highlight": HIGHLIGHT_COLOR, "viewToken": view_token, "hasView": has_view}
+        )
 
 
 class FeatureLayer(ScriptElement):
-    """A GeoJSON layer drawn with one style; each feature reports clicks by id."""
+    """A GeoJSON layer drawn with one style; the runtime finds its features under a click.
+
+    Features are drawn non-interactive: ``BB.identify`` (runtime.js) tests every
+    drawn feature at once, so no canvas can swallow another layer's clicks.
+    """
 
     _template = _script(
         """
-(function (map, data, style, pointStyle, layerId, interactive, pane) {
+(function (map, data, style, pointStyle, layerId, layerTitle, interactive, pane) {
   var layer = L.geoJSON(data, {
     pane: pane,
-    interactive: interactive,
+    interactive: false,
     style: function () { return style; },
     pointToLayer: function (f, ll) { return L.circleMarker(ll, pointStyle); },
     onEachFeature: function (f, lyr) {
-      if (interactive) window.BB.bindFeature(layerId, f.properties.id, f.properties.name, lyr);
+      if (interactive) window.BB.addFeature(layerId, layerTitle, f.properties.id, f.properties.name, lyr);
     },
   });
   layer.addTo(map);
 })({{ this._parent.get_name() }}, {{ this.data_js }}, {{ this.style_js }}, {{ this.point_style_js }},
-   {{ this.layer_id_js }}, {{ this.interactive_js }}, {{ this.pane_js }});
+   {{ this.layer_id_js }}, {{ this.layer_title_js }}, {{ this.interactive_js }}, {{ this.pane_js }});
 """
     )
 
@@ -122,8 +128,11 @@ class FeatureLayer(ScriptElement):
         self.data_js = collection_js(frame, ("id", "name"))
         style = spec.style.leaflet()
         self.style_js = js_literal(style)
-        self.point_style_js = js_literal({**style, "fill": True, "fillOpacity": max(style["fillOpacity"], 0.9)})
+        self.point_style_js = js_literal(
+            {**style, "fill": True, "fillOpacity": max(style["fillOpacity"], 0.9), "interactive": False}
+        )
         self.layer_id_js = js_literal(spec.id)
+        self.layer_title_js = js_literal(spec.title)
         self.interactive_js = js_literal(spec.interactive)
         self.pane_js = js_literal(pane)
 
@@ -142,11 +151,14 @@ class OfflineBasemap(ScriptElement):
       return { color: "#9ca3af", weight: 0.8, fill: true, fillColor: fills[f.properties.iso_a3] || fills.other, fillOpacity: 1 };
     },
   }).addTo(map);
+  // Country names as plain text fixed to their point (no box that follows the pointer).
   labels.forEach(function (l) {
     var el = document.createElement("span");
     el.textContent = l.name;
-    L.tooltip({ permanent: true, direction: "center", className: "bb-country-label", interactive: false })
-      .setLatLng([l.lat, l.lon]).setContent(el).addTo(map);
+    L.marker([l.lat, l.lon], {
+      icon: L.divIcon({ className: "bb-country-label", html: el, iconSize: null }),
+      interactive: false, keyboard: false, pane: "bbBasemap",
+    }).addTo(map);
   });
 })({{ this._parent.get_name() }}, {{ this.data_js }}, {{ this.labels_js }}, {{ this.fills_js }});
 """
@@ -181,16 +193,26 @@ class EventLayer(JSCSSMixin, ScriptElement):
 
 
 class Legend(ScriptElement):
-    """A static legend (our own constant text) in the map's lower left corner."""
+    """A legend (our own constant text) at the map's top right; open or folded as the user left it."""
 
     _template = _script(
         """
 (function (map, html) {
   var legend = L.control({ position: "topright" });
   legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "bb-legend");
+    var div = L.DomUtil.create("div", "bb-legend-box");
     div.innerHTML = html;
+    var details = div.querySelector("details");
+    // The open/folded state outlives a rerun's new map (same tab, same origin).
+    try {
+      var kept = window.sessionStorage.getItem("bb.legend.open");
+      if (kept !== null) details.open = kept === "1";
+      details.addEventListener("toggle", function () {
+        window.sessionStorage.setItem("bb.legend.open", details.open ? "1" : "0");
+      });
+    } catch (err) { /* storage unavailable: default state */ }
     L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
     return div;
   };
   legend.addTo(map);
@@ -204,35 +226,50 @@ class Legend(ScriptElement):
         self.html_js = js_literal(legend_html(visible))
 
 
+# Leaflet.markercluster's own bubble colours (MarkerCluster.Default.css), by size.
+CLUSTER_COLORS = (("#b5e28c", "fewer than 10"), ("#f1d357", "10 to 99"), ("#fd9c73", "100 or more"))
+
+
+def _swatch(style: str, text: str) -> str:
+    return f'<div><span style="display:inline-block;vertical-align:middle;margin-right:5px;{style}"></span>{html.escape(text)}</div>'
+
+
 def legend_html(visible: list[str]) -> str:
     """Legend markup built only from the catalogue's constants, each escaped."""
     box = (
-        "background:rgba(255,255,255,.92);padding:6px 8px;font:12px/1.35 sans-serif;"
-        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:230px"
+        "background:rgba(255,255,255,.94);padding:6px 8px;font:12px/1.4 sans-serif;"
+        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:240px"
     )
     rows = []
     if "events" in visible:
         rows.append("<b>Events</b>")
         for name, color in EVENT_TYPE_COLORS.items():
-            rows.append(
-                f'<div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
-                f'background:{color};margin-right:5px"></span>{html.escape(name)}</div>'
-            )
-        rows.append(
-            '<div><span style="display:inline-block;width:10px;height:10px;border-radius:50%;'
-            'border:2px dashed #6b7280;margin-right:5px"></span>approximate place (with radius)</div>'
+            rows.append(_swatch(f"width:10px;height:10px;border-radius:50%;background:{color}", name))
+        rows.append(_swatch("width:10px;height:10px;border-radius:50%;border:2px dashed #6b7280", "approximate place (with radius)"))
+        cluster = "".join(
+            f'<span title="{html.escape(label)}" style="display:inline-block;width:12px;height:12px;border-radius:50%;'
+            f'background:{color};margin-right:2px;vertical-align:middle"></span>'
+            for color, label in CLUSTER_COLORS
         )
-    for layer_id in visible:
-        spec = LAYERS_BY_ID.get(layer_id)
-        if spec is None or layer_id == "events":
-            continue
+        names = ", ".join(f"{colour}: {label}" for colour, (_, label) in zip(("green", "yellow", "orange"), CLUSTER_COLORS))
+        rows.append(f"<div>{cluster}a group of events, the number inside ({html.escape(names)}); click it to zoom in</div>")
+    shown = [LAYERS_BY_ID[i] for i in visible if i in LAYERS_BY_ID and i != "events"]
+    if shown:
+        rows.append("<b>Layers</b>")
+    for spec in shown:
         s = spec.style
         fill = s.fill_color or "transparent"
         border = f"{max(s.weight, 1):.0f}px {'dashed' if s.dash else 'solid'} {s.color}"
-        rows.append(
-            f'<div><span style="display:inline-block;width:14px;height:10px;background:{fill};'
-            f'border:{border};margin-right:5px;opacity:.9"></span>{html.escape(spec.title)}</div>'
-        )
+        if spec.geometry == "point":
+            rows.append(_swatch(f"width:9px;height:9px;border-radius:50%;background:{fill};border:{border}", spec.title))
+        elif spec.geometry == "line":
+            rows.append(_swatch(f"width:16px;height:0;border-top:{border}", spec.title))
+        else:
+            rows.append(_swatch(f"width:14px;height:10px;background:{fill};border:{border};opacity:.9", spec.title))
+    rows.append("<b>Tools</b>")
+    rows.append("<div><b>km</b>: measure a distance (click points on the map; Esc or km again to stop)</div>")
+    rows.append("<div><b>Copy link</b>: copy a link to this view for a colleague</div>")
+    rows.append("<div>Scroll the page over the map; <b>Ctrl/⌘ + scroll</b> zooms the map</div>")
     return (
         f'<details class="bb-legend" style="{box}"><summary style="cursor:pointer;font-weight:600">Legend</summary>'
         + "".join(rows)
@@ -335,11 +372,12 @@ def event_payload(events: gpd.GeoDataFrame, *, cluster_radius: int = 35, packed:
     return payload
 
 
-def new_map(settings: Settings) -> folium.Map:
-    """An empty map whose assets come from the configured place (local by default)."""
+def new_map(settings: Settings, view: tuple[float, float, int] | None = None) -> folium.Map:
+    """An empty map (at ``view``: lat, lon, zoom) whose assets come from the configured place."""
+    lat, lon, zoom = view or (*DEFAULT_CENTER, DEFAULT_ZOOM)
     m = folium.Map(
-        location=list(DEFAULT_CENTER),
-        zoom_start=DEFAULT_ZOOM,
+        location=[lat, lon],
+        zoom_start=zoom,
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
@@ -374,6 +412,8 @@ def build_map(
     *,
     basemap: str,
     settings: Settings,
+    view: tuple[float, float, int] | None = None,
+    view_token: str = "",
 ) -> folium.Map:
     """Build the briefing map.
 
@@ -383,12 +423,15 @@ def build_map(
         Must include ``countries`` (the offline basemap) and every visible layer.
     visible : list of layer ids, drawn in :data:`layers.catalog.DRAW_ORDER`.
     basemap : "offline" or a tile server key from the settings.
+    view : (lat, lon, zoom) the map opens at (a shared link's view); default: the crisis area.
+    view_token : names the browsing session: a map rebuilt in the same session (a layer
+        toggled, a page revisited) opens where the user left the last one (runtime.js).
     """
     unknown = [layer_id for layer_id in visible if layer_id not in LAYERS_BY_ID]
     if unknown:
         raise ValueError(f"unknown layer id(s): {', '.join(unknown)}")
-    m = new_map(settings)
-    MapRuntime().add_to(m)
+    m = new_map(settings, view)
+    MapRuntime(view_token=view_token, has_view=view is not None).add_to(m)
     add_basemap(m, basemap, frames["countries"], settings)
     for layer_id in DRAW_ORDER:
         if layer_id not in visible:

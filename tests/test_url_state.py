@@ -25,7 +25,7 @@ def test_empty_query_gives_defaults_without_notices():
 
 def test_full_query_round_trips():
     original = AppState(
-        layers=("border", "kfor_areas"),
+        layers=("border", "events", "kfor_areas"),
         start=dt.date(2023, 9, 1),
         end=dt.date(2023, 10, 31),
         event="2023-09-24-banjska-attack",
@@ -35,6 +35,14 @@ def test_full_query_round_trips():
     parsed, notices = parse_query(to_query(original), BOUNDS)
     assert notices == []
     assert parsed == original
+
+
+def test_a_selection_is_always_drawn_its_hidden_layer_is_shown():
+    state, notices = parse_query({"layers": "border", "event": "2023-09-24-banjska-attack"}, BOUNDS)
+    assert state.layers == ("border", "events") and state.event == "2023-09-24-banjska-attack"
+    state, _ = parse_query({"layers": "events", "feature": "kfor_areas/kfor-hq"}, BOUNDS)
+    assert state.layers == ("events", "kfor_areas") and state.feature == ("kfor_areas", "kfor-hq")
+    assert notices == []
 
 
 def test_layers_are_kept_in_catalogue_order_and_unknown_ones_reported():

@@ -28,8 +28,15 @@ def show_map(layers: LayerData, current: AppState) -> None:
     """Draw the map; a click on a feature selects it (one rerun, via the on_change callback)."""
     frames = dict(layers.display)
     frames["events"] = filter_events(layers.full["events"], current.start, current.end)
-    m = build_map(frames, list(current.layers), basemap=current.basemap, settings=data.settings())
-    view = current.view
+    view = session.opening_view()
+    m = build_map(
+        frames,
+        list(current.layers),
+        basemap=current.basemap,
+        settings=data.settings(),
+        view=(view.lat, view.lon, view.zoom) if view else None,
+        view_token=session.view_token(),
+    )
     st_folium(
         m,
         key="bb_map",
@@ -38,7 +45,7 @@ def show_map(layers: LayerData, current: AppState) -> None:
         # Only a feature click reruns the app; panning and zooming update the URL
         # from the browser without a rerun (see layers/runtime.js).
         returned_objects=["last_object_clicked_popup"],
-        center=(view.lat, view.lon) if view else None,
-        zoom=view.zoom if view else None,
+        # No center/zoom: the map keeps its own view across reruns (runtime.js);
+        # a shared link's view is the map's opening view above.
         on_change=_store_click,
     )

@@ -9,6 +9,7 @@ state, so the address bar can always be copied and shared.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import weakref
 from dataclasses import replace
 
@@ -27,6 +28,8 @@ _SELECTION = "bb_selection"
 _VIEW = "bb_view"
 _WINDOW = "bb_window"
 _BASEMAP = "bb_basemap"
+_OPENING_VIEW = "bb_opening_view"
+_VIEW_TOKEN = "bb_view_token"
 
 
 def mark_entry_script() -> None:
@@ -89,17 +92,81 @@ def _query_dict() -> dict[str, str]:
     return {key: st.query_params.get(key) for key in st.query_params.keys()}
 
 
+# Widgets keep their values under their own keys (layer_key(...), _WINDOW, _BASEMAP),
+# but Streamlit may drop a widget's value on a page switch (a slider then comes back
+# as its single default date: the Timeline crash). The app's own copy of each value
+# lives under a plain session key that Streamlit never drops; the widgets are
+# restored from it whenever their value is missing or malformed.
+_KEPT_LAYERS = "bb_kept_layers"
+_KEPT_WINDOW = "bb_kept_window"
+_KEPT_BASEMAP = "bb_kept_basemap"
+
+
 def _initialise(b: Bounds) -> None:
     """First run of a session: the URL decides every widget's starting value."""
     parsed, notices = parse_query(_query_dict(), b)
-    for spec in LAYERS:
-        st.session_state[layer_key(spec.id)] = spec.id in parsed.layers
-    st.session_state[_WINDOW] = (parsed.start, parsed.end)
-    st.session_state[_BASEMAP] = parsed.basemap
+    st.session_state[_KEPT_LAYERS] = parsed.layers
+    st.session_state[_KEPT_WINDOW] = (parsed.start, parsed.end)
+    st.session_state[_KEPT_BASEMAP] = parsed.basemap
     st.session_state[_SELECTION] = parsed.selection
     st.session_state[_VIEW] = parsed.view
+    st.session_state[_OPENING_VIEW] = parsed.view
+    st.session_state[_VIEW_TOKEN] = secrets.token_hex(8)
     st.session_state[_NOTICES] = notices
     st.session_state[_INIT] = True
+
+
+def opening_view() -> View | None:
+    """The view the session's first map opens at: the shared link's, or None (the default).
+
+    It stays the same for the whole session, so the map's script does not change as the
+    user pans; later maps of the session open where the user left off (runtime.js)."""
+    return st.session_state.get(_OPENING_VIEW)
+
+
+def view_token() -> str:
+    """A random name for this browsing session, under which the map keeps its view in the tab."""
+    return st.session_state.get(_VIEW_TOKEN, "")
+
+
+def _valid_window(value: object, b: Bounds) -> tuple[dt.date, dt.date] | None:
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        return None
+    start, end = value
+    if not (isinstance(start, dt.date) and isinstance(end, dt.date)):
+        return None
+    start, end = min(start, end), max(start, end)
+    return max(start, b.first_date), min(end, b.last_date)
+
+
+def _restore_widgets(b: Bounds) -> None:
+    """Give every sidebar widget the app's kept value where Streamlit lost or mangled it."""
+    kept_layers = st.session_state.get(_KEPT_LAYERS, b.default_layers)
+    for spec in LAYERS:
+        if not isinstance(st.session_state.get(layer_key(spec.id)), bool):
+            st.session_state[layer_key(spec.id)] = spec.id in kept_layers
+    if _valid_window(st.session_state.get(_WINDOW), b) is None:
+        st.session_state[_WINDOW] = st.session_state.get(_KEPT_WINDOW) or (b.first_date, b.last_date)
+    if st.session_state.get(_BASEMAP) not in b.basemaps:
+        kept = st.session_state.get(_KEPT_BASEMAP)
+        st.session_state[_BASEMAP] = kept if kept in b.basemaps else b.default_basemap
+
+
+def _keep_widgets(b: Bounds) -> None:
+    """After the sidebar ran: the widgets' values become the app's kept values.
+
+    A selection whose layer was just hidden is dropped, so the panel never shows
+    a feature that the map does not draw.
+    """
+    visible = sorted_layers((spec.id for spec in LAYERS if st.session_state.get(layer_key(spec.id))), b)
+    st.session_state[_KEPT_LAYERS] = visible
+    window = _valid_window(st.session_state.get(_WINDOW), b)
+    if window is not None:
+        st.session_state[_KEPT_WINDOW] = window
+    st.session_state[_KEPT_BASEMAP] = st.session_state.get(_BASEMAP)
+    selection = st.session_state.get(_SELECTION)
+    if selection and selection[0] not in visible:
+        st.session_state[_SELECTION] = None
 
 
 def _refresh_view(b: Bounds) -> None:
@@ -117,8 +184,7 @@ def sidebar() -> AppState:
     b = bounds(layers)
     if not st.session_state.get(_INIT):
         _initialise(b)
-    else:
-        _refresh_view(b)
+    _restore_widgets(b)
 
     with st.sidebar:
         st.markdown("#### Layers")
@@ -147,6 +213,7 @@ def sidebar() -> AppState:
         names = {"offline": "Offline outlines (no tile server)"} | {t.key: t.name for t in current.tile_servers}
         st.selectbox("Basemap", options=list(names), format_func=names.get, key=_BASEMAP, label_visibility="collapsed")
         st.caption(f"Data as of {b.last_date:%d %B %Y} · {len(layers.event_positions)} events in the catalogue")
+    _keep_widgets(b)
 
     for notice in st.session_state.get(_NOTICES, []):
         st.warning(md_escape(notice), icon="⚠️")
@@ -155,21 +222,26 @@ def sidebar() -> AppState:
 
 def _set_window(window: tuple[dt.date, dt.date]) -> None:
     st.session_state[_WINDOW] = window
+    st.session_state[_KEPT_WINDOW] = window
 
 
 def state(b: Bounds | None = None) -> AppState:
-    """The current state, from the widgets and the session (and written to the URL)."""
+    """The current state, from the app's kept values and the URL's view (and written to the URL)."""
     if b is None:
         b = bounds(data.layer_data())
-    start, end = st.session_state.get(_WINDOW, (b.first_date, b.last_date))
-    visible = sorted_layers((spec.id for spec in LAYERS if st.session_state.get(layer_key(spec.id))), b)
+    if st.session_state.get(_INIT):
+        # Always take the view the map last wrote into the address bar: a URL
+        # rewritten without it would move the map back (or lose the view).
+        _refresh_view(b)
+    start, end = st.session_state.get(_KEPT_WINDOW) or (b.first_date, b.last_date)
+    visible = st.session_state.get(_KEPT_LAYERS, b.default_layers)
     selection = st.session_state.get(_SELECTION)
     current = AppState(
-        layers=visible,
+        layers=tuple(visible),
         start=start,
         end=end,
         view=st.session_state.get(_VIEW),
-        basemap=st.session_state.get(_BASEMAP, b.default_basemap),
+        basemap=st.session_state.get(_KEPT_BASEMAP) or b.default_basemap,
     )
     current = current.with_selection(*(selection or (None, None)))
     _write_url(current)

@@ -152,6 +152,10 @@ def parse_query(params: Mapping[str, str | list[str]], bounds: Bounds) -> tuple[
             notices.append(f"No feature '{shorten(raw_feature)}' on the map; nothing is selected.")
     if event and feature:
         feature = None
+    # A link's selection is always drawn: its layer is shown even if the link hid it.
+    selected_layer = "events" if event else (feature[0] if feature else None)
+    if selected_layer and selected_layer not in layers:
+        layers = tuple(layer_id for layer_id in bounds.layer_ids if layer_id in layers or layer_id == selected_layer)
 
     view = None
     lat = _parse_float(_one(params, "lat"), "lat", *LAT_RANGE, notices)

@@ -88,20 +88,48 @@ def browser():
 
 
 class PageRecorder:
-    """Records what a page tried to fetch outside localhost, and script errors."""
+    """Records what a page tried to fetch outside localhost, script and console errors."""
 
     def __init__(self):
         self.external_requests: list[str] = []
         self.failed_requests: list[str] = []
         self.page_errors: list[str] = []
+        self.console_errors: list[str] = []
         self.dialogs: list[str] = []
+
+
+# Streamlit's own start-up probes on a page path (it asks /<page>/_stcore/... before
+# the server root): 404s in the console that say nothing about the app.
+_STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
+
+
+def _console_error(record: PageRecorder, message) -> None:
+    if message.type != "error":
+        return
+    url = (message.location or {}).get("url", "")
+    if "status of 404" in message.text and url.endswith(_STREAMLIT_PROBES):
+        return
+    if "ERR_FAILED" in message.text and urlparse(url).hostname not in LOCAL_HOSTS:
+        return  # an external request this fixture blocked: already in external_requests
+    record.console_errors.append(f"{message.text} ({url})")
 
 
 @pytest.fixture
 def context(browser):
+    """A browser context whose pages must end with no page error, console error or
+    Streamlit exception on screen (checked when the test ends)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 950})
+    ctx.bb_records = []
     yield ctx
+    problems = []
+    for page, record in ctx.bb_records:
+        if not page.is_closed():
+            exceptions = page.query_selector_all('[data-testid="stException"]')
+            problems += [f"Streamlit exception: {e.inner_text()[:300]}" for e in exceptions]
+        problems += [f"page error: {e}" for e in record.page_errors]
+        problems += [f"console error: {e}" for e in record.console_errors]
     ctx.close()
+    assert not problems, problems
 
 
 def open_page(ctx, url: str):
@@ -119,8 +147,11 @@ def open_page(ctx, url: str):
 
     page.route("**/*", route)
     page.on("pageerror", lambda error: record.page_errors.append(str(error)))
+    page.on("console", lambda message: _console_error(record, message))
     page.on("requestfailed", lambda request: record.failed_requests.append(request.url))
     page.on("dialog", lambda dialog: (record.dialogs.append(dialog.message), dialog.dismiss()))
+    if hasattr(ctx, "bb_records"):
+        ctx.bb_records.append((page, record))
     page.goto(url)
     return page, record
 
@@ -144,47 +175,106 @@ def map_frame(page, timeout: float = 30_000):
     return frame
 
 
-def click_feature(page, layer_id: str, feature_id: str, at: tuple[float, float] | None = None) -> None:
-    """Really click a feature: bring it into view, find its pixel, click there.
+# --- acting as a user: the mouse at a pixel ------------------------------------------
+#
+# Tests find where to click from a feature's geometry (or from where its marker is
+# drawn now, for a spiderfied cluster) and click there with the mouse; the app then
+# decides what lies under the pointer, as it does for a user. Nothing here calls
+# the app's own JavaScript to select anything.
 
-    ``at`` is a (lat, lon) inside an area to click (default: the marker, or the area's centre).
-    """
+_PIXEL = """([lat, lon]) => {
+    const map = BB.map, p = map.latLngToContainerPoint([lat, lon]);
+    const r = map.getContainer().getBoundingClientRect();
+    return {x: r.left + p.x, y: r.top + p.y, w: r.width, h: r.height, mx: p.x, my: p.y};
+}"""
+
+_MARKER_STATE = """(id) => {
+    const map = BB.map, m = (BB.index.events || {})[id], group = BB.groups.events;
+    if (!m) return null;
+    const shown = map.hasLayer(m);
+    let at = m.getLatLng();
+    if (!shown && group) { const parent = group.getVisibleParent(m); if (parent) at = parent.getLatLng(); }
+    return {shown: shown, lat: at.lat, lon: at.lng, zoom: map.getZoom(), animating: !!group._inZoomAnimation};
+}"""
+
+
+def page_point(page, lat: float, lon: float) -> tuple[float, float, bool]:
+    """The page pixel of (lat, lon) on the map now, and whether it lies inside the map."""
     frame = map_frame(page)
-    frame.wait_for_function("() => !BB.groups.events || (BB.loaded && BB.loaded.events)", timeout=30_000)
-    point = frame.evaluate(
-        """([layerId, featureId, at]) => new Promise((resolve) => {
-            const BB = window.BB, map = BB.map;
-            const layer = (BB.index[layerId] || {})[featureId];
-            if (!layer) { resolve(null); return; }
-            const pixel = () => {
-              const ll = at ? L.latLng(at[0], at[1]) : (layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter());
-              const p = map.latLngToContainerPoint(ll);
-              const r = map.getContainer().getBoundingClientRect();
-              return {x: r.left + p.x, y: r.top + p.y, inside: p.x > 5 && p.y > 5 && p.x < r.width - 5 && p.y < r.height - 5};
-            };
-            const shown = () => map.hasLayer(layer) && pixel().inside;
-            if (shown()) { resolve(pixel()); return; }
-            const group = BB.groups[layerId];
-            if (group && group.hasLayer(layer)) {
-              // zoomToShowLayer's callback is not reliable for canvas markers: poll instead.
-              group.zoomToShowLayer(layer, () => {});
-            } else if (at) {
-              map.setView(at, Math.max(map.getZoom(), 11));
-            } else if (layer.getBounds) {
-              map.fitBounds(layer.getBounds());
-            } else {
-              map.setView(layer.getLatLng(), Math.max(map.getZoom(), 12));
-            }
-            const started = Date.now();
-            const poll = () => {
-              if (shown()) { setTimeout(() => resolve(pixel()), 300); }
-              else if (Date.now() - started > 10000) { resolve(null); }
-              else { setTimeout(poll, 100); }
-            };
-            poll();
-        })""",
-        [layer_id, feature_id, list(at) if at else None],
-    )
-    assert point is not None, f"no {layer_id}/{feature_id} on the map"
+    p = frame.evaluate(_PIXEL, [lat, lon])
     box = page.query_selector(MAP_FRAME).bounding_box()
-    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    inside = 40 < p["mx"] < p["w"] - 40 and 40 < p["my"] < p["h"] - 40
+    return box["x"] + p["x"], box["y"] + p["y"], inside
+
+
+def drag_into_view(page, lat: float, lon: float) -> None:
+    """Drag the map with the mouse until (lat, lon) is near its centre."""
+    frame = map_frame(page)
+    for _ in range(6):
+        x, y, inside = page_point(page, lat, lon)
+        box = page.query_selector(MAP_FRAME).bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        if inside and abs(x - cx) < box["width"] / 3 and abs(y - cy) < box["height"] / 3:
+            return
+        dx = max(-box["width"] / 2.5, min(box["width"] / 2.5, x - cx))
+        dy = max(-box["height"] / 2.5, min(box["height"] / 2.5, y - cy))
+        page.mouse.move(cx, cy)
+        page.mouse.down()
+        page.mouse.move(cx - dx / 2, cy - dy / 2, steps=4)
+        page.mouse.move(cx - dx, cy - dy, steps=4)
+        page.mouse.up()
+        frame.wait_for_timeout(350)
+    raise AssertionError(f"could not drag ({lat}, {lon}) into view")
+
+
+def pick_list(page) -> list[str]:
+    """The entries of the map's "features here" pick list, if one is open."""
+    return map_frame(page).evaluate("() => [...document.querySelectorAll('.bb-pick button')].map(b => b.dataset.bbPick)")
+
+
+def choose_in_pick_list(page, layer_id: str, feature_id: str) -> None:
+    page.frame_locator(MAP_FRAME).locator(f'.bb-pick button[data-bb-pick="{layer_id}|{feature_id}"]').click()
+
+
+def click_event(page, event_id: str) -> None:
+    """Click an event's marker as a user would: clusters first (they zoom in or spread
+    out), then the marker where it is drawn; a pick list, if several events lie
+    under the pointer, is answered by choosing this one."""
+    frame = map_frame(page)
+    frame.wait_for_function("() => BB.loaded && BB.loaded.events", timeout=30_000)
+    for _ in range(10):
+        state = frame.evaluate(_MARKER_STATE, event_id)
+        assert state is not None, f"no marker for event {event_id}"
+        x, y, inside = page_point(page, state["lat"], state["lon"])
+        if not inside:
+            drag_into_view(page, state["lat"], state["lon"])
+            continue
+        page.mouse.click(x, y)
+        if state["shown"]:
+            frame.wait_for_timeout(300)
+            if len(pick_list(page)) > 1:
+                choose_in_pick_list(page, "events", event_id)
+            return
+        frame.wait_for_timeout(900)  # the cluster zooms in or spreads out (animated)
+    raise AssertionError(f"event {event_id} could not be reached by clicking")
+
+
+def click_at(page, lat: float, lon: float, layer_id: str | None = None, feature_id: str | None = None) -> None:
+    """Click the map at (lat, lon); if a pick list opens, choose ``layer_id/feature_id``."""
+    x, y, inside = page_point(page, lat, lon)
+    if not inside:
+        drag_into_view(page, lat, lon)
+        x, y, inside = page_point(page, lat, lon)
+    page.mouse.click(x, y)
+    map_frame(page).wait_for_timeout(300)
+    if layer_id and len(pick_list(page)) > 1:
+        choose_in_pick_list(page, layer_id, feature_id)
+
+
+def click_feature(page, layer_id: str, feature_id: str, at: tuple[float, float] | None = None) -> None:
+    """Click an event by its marker, or another feature at ``at`` (lat, lon) inside it."""
+    if layer_id == "events":
+        click_event(page, feature_id)
+    else:
+        assert at is not None, "give a point inside the feature to click"
+        click_at(page, at[0], at[1], layer_id, feature_id)
