@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -114,22 +115,30 @@ def _console_error(record: PageRecorder, message) -> None:
     record.console_errors.append(f"{message.text} ({url})")
 
 
+@contextmanager
+def checked_context(browser, **options):
+    """A browser context whose pages must end with no page error, console error or
+    Streamlit exception on screen (checked when the block ends)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 950}, **options)
+    ctx.bb_records = []
+    try:
+        yield ctx
+        problems = []
+        for page, record in ctx.bb_records:
+            if not page.is_closed():
+                exceptions = page.query_selector_all('[data-testid="stException"]')
+                problems += [f"Streamlit exception: {e.inner_text()[:300]}" for e in exceptions]
+            problems += [f"page error: {e}" for e in record.page_errors]
+            problems += [f"console error: {e}" for e in record.console_errors]
+        assert not problems, problems
+    finally:
+        ctx.close()
+
+
 @pytest.fixture
 def context(browser):
-    """A browser context whose pages must end with no page error, console error or
-    Streamlit exception on screen (checked when the test ends)."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 950})
-    ctx.bb_records = []
-    yield ctx
-    problems = []
-    for page, record in ctx.bb_records:
-        if not page.is_closed():
-            exceptions = page.query_selector_all('[data-testid="stException"]')
-            problems += [f"Streamlit exception: {e.inner_text()[:300]}" for e in exceptions]
-        problems += [f"page error: {e}" for e in record.page_errors]
-        problems += [f"console error: {e}" for e in record.console_errors]
-    ctx.close()
-    assert not problems, problems
+    with checked_context(browser) as ctx:
+        yield ctx
 
 
 def open_page(ctx, url: str):
