@@ -40,7 +40,22 @@ if [ "$want_test" = 1 ] && [ ! -x /usr/bin/chromium ]; then
     sudo_cmd=""
     [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
+    apt_updated=1
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+# The database store's tests run against a real PostgreSQL with PostGIS: tests/pgcluster.py
+# creates a throwaway cluster with initdb on a free local port and removes it afterwards, so
+# only the binaries are installed here; the distribution's own cluster is never started.
+pg_missing=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || pg_missing+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || pg_missing+=(postgresql-15-postgis-3)
+if [ "$want_test" = 1 ] && [ "${#pg_missing[@]}" -gt 0 ]; then
+    echo "setup: installing Debian's ${pg_missing[*]} for the database tests"
+    sudo_cmd=""
+    [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
+    [ "${apt_updated:-0}" = 1 ] || $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${pg_missing[@]}" >/dev/null
 fi
 
 # Map assets (Leaflet, MarkerCluster) are copied from the installed packages into

@@ -27,3 +27,22 @@ def layer_data(settings):
 
 
 BANJSKA_ATTACK = "2023-09-24-banjska-attack"
+
+
+@pytest.fixture(scope="session")
+def postgis_url():
+    """URL of ``border_brief_test`` in a throwaway PostgreSQL + PostGIS cluster (pgcluster.py).
+
+    The cluster is started once per test run on a free port of 127.0.0.1 and removed afterwards.
+    Missing binaries fail the tests instead of skipping them: scripts/run-tests.sh installs them.
+    """
+    import contextlib
+
+    from tests.pgcluster import PostgisUnavailable, throwaway_postgis
+
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(throwaway_postgis())
+        except PostgisUnavailable as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield url
