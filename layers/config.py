@@ -13,6 +13,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 STATIC_DIR = REPO_ROOT / "static"
+# The embedded store (SQLite) lives in a git-ignored folder; a team points
+# BORDER_BRIEF_DATABASE_URL at PostgreSQL + PostGIS instead.
+DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'border-brief.sqlite'}"
 VENDOR_DIR = STATIC_DIR / "vendor"
 
 # Where the map's JavaScript/CSS comes from: "local" serves copies of the installed
@@ -81,6 +84,7 @@ class Settings:
     custom_tiles: TileServer | None
     events_file: Path
     data_dir: Path
+    database_url: str = DEFAULT_DATABASE_URL
 
     @property
     def tile_servers(self) -> tuple[TileServer, ...]:
@@ -128,7 +132,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         custom_tiles=custom,
         events_file=events_file,
         data_dir=data_dir,
+        database_url=env.get("BORDER_BRIEF_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
     )
+    if not settings.database_url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+        raise ConfigurationError(
+            "BORDER_BRIEF_DATABASE_URL must be an SQLAlchemy URL for SQLite (sqlite:///PATH) or PostgreSQL "
+            f"(postgresql+psycopg://USER@HOST/DB), got {settings.database_url.split('@')[-1]!r}"
+        )
     if settings.default_basemap not in settings.basemap_keys:
         raise ConfigurationError(
             f"BORDER_BRIEF_BASEMAP must be one of {', '.join(settings.basemap_keys)}, "

@@ -1,0 +1,42 @@
+"""The catalogue's store: the only package that talks to the database.
+
+``layers/`` and the pages read through it; everything that writes goes through
+:class:`store.api.Store`, which validates with the data files' own validators.
+"""
+
+from store.api import (
+    CATALOGUE_AUTHOR,
+    EDITABLE_LAYERS,
+    Change,
+    ConflictError,
+    Revision,
+    Store,
+    StoreError,
+    ValidationFailed,
+    WriteResult,
+)
+
+__all__ = [
+    "CATALOGUE_AUTHOR",
+    "EDITABLE_LAYERS",
+    "Change",
+    "ConflictError",
+    "Revision",
+    "Store",
+    "StoreError",
+    "ValidationFailed",
+    "WriteResult",
+    "open_store",
+]
+
+
+def open_store(settings) -> "Store":
+    """The store named by the settings (``BORDER_BRIEF_DATABASE_URL``), created and seeded if new."""
+    from layers.data import layer_files
+    from store import db
+
+    store = Store(settings.database_url)
+    db.migrate(store._writer)
+    if store.is_empty():
+        store.sync_catalogue(layer_files(settings))
+    return store

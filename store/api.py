@@ -1,0 +1,740 @@
+"""The store: the one door to the catalogue's database (SQLite by default, PostGIS for a team).
+
+Every write is validated with the same validators as the data files (``geo.events``,
+``geo.io``), then done in one transaction as one batch: whole or not at all. Every
+write adds revisions; nothing is updated in place or deleted. A save names the
+revision it was based on; if the feature moved on in between, the save is refused
+(:class:`ConflictError`) with both versions, never merged silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import geopandas as gpd
+import shapely
+import sqlalchemy as sa
+from shapely.geometry import mapping, shape
+
+from geo.events import LAYER_ID as EVENTS, parse_events
+from geo.io import LayerValidationError, Problem, features_to_frame, parse_layer
+from store import db
+from store.schema import batches, heads, revisions, store_meta
+
+EDITABLE_LAYERS = ("events", "places", "kfor_areas", "serbian_deployments")
+CATALOGUE_AUTHOR = "catalogue"
+_NO_PROPERTIES: dict[str, Any] = {}
+
+
+class StoreError(Exception):
+    """A write the store refuses; the message says what to do."""
+
+
+class ConflictError(StoreError):
+    """Someone else changed the feature (or batch) since it was read."""
+
+    def __init__(self, message: str, *, current: dict | None = None, yours: dict | None = None):
+        super().__init__(message)
+        self.current = current
+        self.yours = yours
+
+
+class ValidationFailed(StoreError):
+    """The features would be rejected in a data file; ``problems`` says where and why."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(f"- {p}" for p in problems[:20])
+        more = f"\n- ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} problem(s); nothing was written:\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class Change:
+    layer: str
+    feature_id: str
+    kind: str  # added | changed | unchanged | retired | conflict
+    fields: tuple[str, ...] = ()  # changed property names (and "geometry")
+    message: str = ""
+
+
+@dataclass
+class WriteResult:
+    """What a batch did (or, for a dry run, would do)."""
+
+    batch: int | None
+    changes: list[Change] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
+    @property
+    def added(self) -> int:
+        return self.count("added")
+
+    @property
+    def changed(self) -> int:
+        return self.count("changed")
+
+    @property
+    def unchanged(self) -> int:
+        return self.count("unchanged")
+
+    @property
+    def conflicts(self) -> list[Change]:
+        return [c for c in self.changes if c.kind == "conflict"]
+
+    def summary(self) -> dict:
+        return {"batch": self.batch, "added": self.added, "changed": self.changed, "unchanged": self.unchanged}
+
+
+@dataclass(frozen=True)
+class Revision:
+    layer: str
+    feature_id: str
+    revision: int
+    retired: bool
+    properties: dict
+    geometry: dict | None  # GeoJSON geometry
+    author: str
+    created_at: dt.datetime
+    comment: str
+    batch: int
+    changed_fields: tuple[str, ...] = ()  # against the previous revision
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["changed_fields"] = list(self.changed_fields)
+        return data
+
+
+# --- geometry and property normal forms ---------------------------------------------
+
+def _ewkt(geometry: dict) -> str:
+    return "SRID=4326;" + shapely.to_wkt(shape(geometry), rounding_precision=-1)
+
+
+def _shapes(values: Sequence[Any]) -> list:
+    """Geometries as read back: EWKB elements from PostGIS, EWKT text from SQLite."""
+    out = []
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif isinstance(value, str):
+            out.append(shapely.from_wkt(value.split(";", 1)[-1]))
+        else:
+            out.append(shapely.from_wkb(bytes(value.data)))
+    return out
+
+
+def _plain(properties: dict) -> dict:
+    """Properties as JSON gives them back (tuples become lists, and so on)."""
+    return json.loads(json.dumps(properties, ensure_ascii=False, allow_nan=False))
+
+
+def _changed_fields(before: dict | None, before_wkt: str | None, after: dict, after_wkt: str | None) -> tuple[str, ...]:
+    before = before or {}
+    names = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if before_wkt != after_wkt:
+        names.append("geometry")
+    return tuple(names)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+def validate_features(layer: str, features: list[dict], source_name: str) -> gpd.GeoDataFrame:
+    """The checks a data file of ``layer`` gets; raises :class:`ValidationFailed`."""
+    if layer not in EDITABLE_LAYERS:
+        raise StoreError(f"layer '{layer}' is not editable; choose one of {', '.join(EDITABLE_LAYERS)}")
+    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    try:
+        if layer == EVENTS:
+            return parse_events(text, source_name=source_name)
+        return parse_layer(text, layer, source_name=source_name)
+    except LayerValidationError as exc:
+        raise ValidationFailed(exc.problems) from None
+
+
+@dataclass(frozen=True)
+class _Head:
+    revision: int
+    retired: bool
+    properties: dict
+    wkt: str | None
+    author: str
+
+
+class Store:
+    """The catalogue's database. ``Store(url)``; :meth:`init` creates or migrates it."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._reader, self._writer = db.make_engines(url)
+
+    def close(self) -> None:
+        self._reader.dispose()
+        if self._writer is not self._reader:
+            self._writer.dispose()
+
+    @property
+    def backend(self) -> str:
+        return self._reader.dialect.name
+
+    # --- reading -----------------------------------------------------------------
+
+    def version(self) -> int:
+        """A number raised by every committed batch: compare it to know whether to reload."""
+        with self._reader.connect() as connection:
+            return int(connection.execute(sa.select(store_meta.c.value).where(store_meta.c.key == "version")).scalar_one())
+
+    def is_empty(self) -> bool:
+        with self._reader.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(batches)).scalar_one() == 0
+
+    def _current_rows(self, connection: sa.Connection, layer: str) -> list[sa.Row]:
+        query = (
+            sa.select(revisions.c.feature_id, revisions.c.revision, revisions.c.properties, revisions.c.geometry)
+            .join(heads, heads.c.revision_row == revisions.c.id)
+            .where(heads.c.layer == layer, heads.c.retired.is_(False))
+            .order_by(revisions.c.feature_id)
+        )
+        return list(connection.execute(query))
+
+    def current_features(self, layer: str) -> list[dict]:
+        """The live features of ``layer`` as GeoJSON dicts (``revision`` beside ``properties``)."""
+        with self._reader.connect() as connection:
+            rows = self._current_rows(connection, layer)
+        geometries = _shapes([row.geometry for row in rows])
+        return [
+            {"type": "Feature", "id": row.feature_id, "revision": row.revision, "properties": row.properties, "geometry": mapping(g)}
+            for row, g in zip(rows, geometries)
+        ]
+
+    def current(self, layer: str) -> gpd.GeoDataFrame:
+        """The live features of ``layer`` as a frame, like the file loaders give (validated on write)."""
+        with self._reader.connect() as connection:
+            rows = self._current_rows(connection, layer)
+        records = [dict(row.properties) for row in rows]
+        frame = gpd.GeoDataFrame(records, geometry=_shapes([row.geometry for row in rows]), crs=4326)
+        if frame.empty:
+            return features_to_frame([])
+        if layer == EVENTS:
+            frame = frame.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
+        return frame
+
+    def head(self, layer: str, feature_id: str) -> tuple[dict, int] | None:
+        """(feature, revision) of a live feature, or None."""
+        with self._reader.connect() as connection:
+            head = self._heads(connection, layer, [feature_id]).get(feature_id)
+        if head is None or head.retired:
+            return None
+        feature = {"type": "Feature", "properties": head.properties, "geometry": mapping(shapely.from_wkt(head.wkt.split(";", 1)[-1]))}
+        return feature, head.revision
+
+    def history(self, feature_id: str, layer: str | None = None) -> list[Revision]:
+        """Every revision of a feature, oldest first, each with the fields it changed."""
+        query = sa.select(revisions).where(revisions.c.feature_id == feature_id).order_by(revisions.c.layer, revisions.c.revision)
+        if layer:
+            query = query.where(revisions.c.layer == layer)
+        with self._reader.connect() as connection:
+            rows = list(connection.execute(query))
+        geometries = _shapes([row.geometry for row in rows])
+        out: list[Revision] = []
+        previous: dict[str, tuple[dict, str | None]] = {}
+        for row, geometry in zip(rows, geometries):
+            wkt = shapely.to_wkt(geometry, rounding_precision=-1) if geometry is not None else None
+            before = previous.get(row.layer)
+            changed = ("retired",) if row.retired else _changed_fields(before[0] if before else None, before[1] if before else None, row.properties, wkt)
+            out.append(
+                Revision(
+                    row.layer, row.feature_id, row.revision, row.retired, row.properties,
+                    mapping(geometry) if geometry is not None else None, row.author, _utc(row.created_at),
+                    row.comment, row.batch_id, changed,
+                )
+            )
+            if not row.retired:
+                previous[row.layer] = (row.properties, wkt)
+        return out
+
+    def batch_list(self, limit: int = 50) -> list[dict]:
+        with self._reader.connect() as connection:
+            rows = connection.execute(sa.select(batches).order_by(batches.c.id.desc()).limit(limit))
+            return [{**row._asdict(), "created_at": _utc(row.created_at).isoformat()} for row in rows]
+
+    def changes_since(self, when: dt.datetime) -> list[Change]:
+        """Features added, changed or retired after ``when`` (UTC), latest state of each."""
+        query = (
+            sa.select(revisions.c.layer, revisions.c.feature_id, sa.func.min(revisions.c.revision), sa.func.max(revisions.c.revision))
+            .where(revisions.c.created_at > when)
+            .group_by(revisions.c.layer, revisions.c.feature_id)
+        )
+        with self._reader.connect() as connection:
+            rows = list(connection.execute(query))
+            live = {(r.layer, r.feature_id): r.retired for r in connection.execute(sa.select(heads.c.layer, heads.c.feature_id, heads.c.retired))}
+        out = []
+        for layer, feature_id, first, _last in rows:
+            kind = "retired" if live.get((layer, feature_id)) else ("added" if first == 1 else "changed")
+            out.append(Change(layer, feature_id, kind))
+        return out
+
+    # --- writing -----------------------------------------------------------------
+
+    def _heads(self, connection: sa.Connection, layer: str, ids: Iterable[str] | None = None) -> dict[str, _Head]:
+        query = (
+            sa.select(heads.c.feature_id, heads.c.revision, heads.c.retired, revisions.c.properties, revisions.c.geometry, revisions.c.author)
+            .join(revisions, heads.c.revision_row == revisions.c.id)
+            .where(heads.c.layer == layer)
+        )
+        if ids is not None:
+            wanted = list(ids)
+            if len(wanted) <= 500:
+                query = query.where(heads.c.feature_id.in_(wanted))
+        rows = list(connection.execute(query))
+        geometries = _shapes([row.geometry for row in rows])
+        return {
+            row.feature_id: _Head(
+                row.revision, row.retired, row.properties,
+                "SRID=4326;" + shapely.to_wkt(g, rounding_precision=-1) if g is not None else None, row.author,
+            )
+            for row, g in zip(rows, geometries)
+        }
+
+    def _new_batch(self, connection: sa.Connection, *, author: str, kind: str, comment: str, source: str | None = None,
+                   undoes: int | None = None, created_at: dt.datetime | None = None, batch_id: int | None = None) -> tuple[int, dt.datetime]:
+        when = created_at or _now()
+        values = {"author": author, "created_at": when, "kind": kind, "comment": comment, "source": source, "undoes": undoes}
+        if batch_id is not None:
+            values["id"] = batch_id
+        new_id = connection.execute(sa.insert(batches).values(**values).returning(batches.c.id)).scalar_one()
+        connection.execute(sa.update(store_meta).where(store_meta.c.key == "version").values(value=store_meta.c.value + 1))
+        return new_id, when
+
+    def _write(self, connection: sa.Connection, layer: str, batch: int, when: dt.datetime, author: str, comment: str,
+               rows: list[dict], known: dict[str, _Head]) -> None:
+        """Append ``rows`` (feature_id, revision, retired, properties, geometry) and move the heads.
+
+        A head moved by someone else since ``known`` was read, or a revision number taken
+        in between, raises :class:`ConflictError` and the caller's transaction is rolled back.
+        """
+        if not rows:
+            return
+        for row in rows:
+            row.update(layer=layer, author=author, created_at=when, comment=comment, batch_id=batch)
+        inserted = connection.execute(
+            sa.insert(revisions).returning(revisions.c.id, revisions.c.feature_id, sort_by_parameter_order=True), rows
+        ).all()
+        ids = {feature_id: row_id for row_id, feature_id in inserted}
+        new_heads = [r for r in rows if r["feature_id"] not in known]
+        moved = [r for r in rows if r["feature_id"] in known]
+        if new_heads:
+            connection.execute(
+                sa.insert(heads),
+                [{"layer": layer, "feature_id": r["feature_id"], "revision": r["revision"],
+                  "revision_row": ids[r["feature_id"]], "retired": r["retired"]} for r in new_heads],
+            )
+        if moved:
+            statement = (
+                sa.update(heads)
+                .where(heads.c.layer == layer, heads.c.feature_id == sa.bindparam("b_feature"),
+                       heads.c.revision == sa.bindparam("b_base"))
+                .values(revision=sa.bindparam("b_revision"), revision_row=sa.bindparam("b_row"), retired=sa.bindparam("b_retired"))
+            )
+            params = [{"b_feature": r["feature_id"], "b_base": known[r["feature_id"]].revision, "b_revision": r["revision"],
+                       "b_row": ids[r["feature_id"]], "b_retired": r["retired"]} for r in moved]
+            result = connection.execute(statement, params)
+            if result.rowcount != len(params):
+                raise ConflictError("another change was saved at the same time; nothing was written. Reload and try again.")
+
+    def _run_write(self, work):
+        """Run ``work(connection)`` in one write transaction; a lost race becomes a ConflictError."""
+        try:
+            with self._writer.begin() as connection:
+                return work(connection)
+        except sa.exc.IntegrityError as exc:
+            raise ConflictError(
+                "another change to the same feature was saved at the same time; nothing was written. Reload and try again."
+            ) from exc
+
+    def import_features(
+        self,
+        layer: str,
+        features: list[dict],
+        *,
+        author: str,
+        comment: str = "",
+        source: str | None = None,
+        dry_run: bool = False,
+        kind: str = "import",
+    ) -> WriteResult:
+        """Add new features and change existing ones (matched by id) as one batch.
+
+        The features are validated whole first; an identical feature is left alone, so
+        importing the same file twice changes nothing.
+        """
+        validate_features(layer, features, source or "<import>")
+        author = _author(author)
+
+        def work(connection: sa.Connection) -> WriteResult:
+            known = self._heads(connection, layer, [f["properties"]["id"] for f in features])
+            plan, rows = self._plan(layer, features, known)
+            if dry_run or not rows:
+                return WriteResult(None, plan)
+            batch, when = self._new_batch(connection, author=author, kind=kind, comment=comment, source=source)
+            self._write(connection, layer, batch, when, author, comment, rows, known)
+            return WriteResult(batch, plan)
+
+        if dry_run:
+            with self._reader.connect() as connection:
+                return work(connection)
+        return self._run_write(work)
+
+    @staticmethod
+    def _plan(layer: str, features: list[dict], known: dict[str, _Head]) -> tuple[list[Change], list[dict]]:
+        plan: list[Change] = []
+        rows: list[dict] = []
+        for feature in features:
+            properties = _plain(feature["properties"])
+            feature_id = properties["id"]
+            wkt = _ewkt(feature["geometry"])
+            head = known.get(feature_id)
+            if head is not None and not head.retired and head.properties == properties and head.wkt == wkt:
+                plan.append(Change(layer, feature_id, "unchanged"))
+                continue
+            fields = _changed_fields(None if head is None or head.retired else head.properties,
+                                     None if head is None or head.retired else head.wkt, properties, wkt)
+            plan.append(Change(layer, feature_id, "added" if head is None or head.retired else "changed", fields))
+            rows.append({"feature_id": feature_id, "revision": (head.revision + 1) if head else 1, "retired": False,
+                         "properties": properties, "geometry": wkt})
+        return plan, rows
+
+    def save(self, layer: str, feature: dict, *, base_revision: int | None, author: str, comment: str = "") -> int:
+        """Save one feature (new when ``base_revision`` is None); returns its new revision number."""
+        validate_features(layer, [feature], "<edit>")
+        author = _author(author)
+        properties = _plain(feature["properties"])
+        feature_id = properties["id"]
+
+        def work(connection: sa.Connection) -> int:
+            known = self._heads(connection, layer, [feature_id])
+            head = known.get(feature_id)
+            current_revision = None if head is None or head.retired else head.revision
+            if current_revision != base_revision:
+                raise ConflictError(
+                    _conflict_message(feature_id, base_revision, head),
+                    current=None if head is None else {"revision": head.revision, "author": head.author,
+                                                       "retired": head.retired, "properties": head.properties},
+                    yours={"properties": properties, "geometry": feature["geometry"]},
+                )
+            wkt = _ewkt(feature["geometry"])
+            if head is not None and not head.retired and head.properties == properties and head.wkt == wkt:
+                return head.revision  # nothing to save
+            batch, when = self._new_batch(connection, author=author, kind="edit", comment=comment)
+            revision = (head.revision + 1) if head else 1
+            self._write(connection, layer, batch, when, author, comment,
+                        [{"feature_id": feature_id, "revision": revision, "retired": False, "properties": properties, "geometry": wkt}], known)
+            return revision
+
+        return self._run_write(work)
+
+    def retire(self, layer: str, feature_id: str, *, base_revision: int, author: str, reason: str) -> int:
+        """Retire a feature (a tombstone revision); the reason is required."""
+        if not reason or not reason.strip():
+            raise StoreError("say why the feature is retired (a reason is required)")
+        author = _author(author)
+
+        def work(connection: sa.Connection) -> int:
+            known = self._heads(connection, layer, [feature_id])
+            head = known.get(feature_id)
+            if head is None or head.retired:
+                raise StoreError(f"no live feature '{feature_id}' in layer '{layer}'")
+            if head.revision != base_revision:
+                raise ConflictError(_conflict_message(feature_id, base_revision, head),
+                                    current={"revision": head.revision, "author": head.author, "properties": head.properties})
+            batch, when = self._new_batch(connection, author=author, kind="retire", comment=reason)
+            self._write(connection, layer, batch, when, author, reason,
+                        [{"feature_id": feature_id, "revision": head.revision + 1, "retired": True,
+                          "properties": head.properties, "geometry": None}], known)
+            return head.revision + 1
+
+        return self._run_write(work)
+
+    def restore_revision(self, layer: str, feature_id: str, revision: int, *, author: str, comment: str = "") -> int:
+        """Make an earlier revision current again, as a new revision (history is never rewritten)."""
+        old = next((r for r in self.history(feature_id, layer) if r.revision == revision), None)
+        if old is None or old.retired:
+            raise StoreError(f"'{feature_id}' has no revision {revision} with content to restore")
+        current = self.head(layer, feature_id)
+        feature = {"type": "Feature", "properties": old.properties, "geometry": old.geometry}
+        base = None if current is None else current[1]
+        if current is None:  # retired: the restore brings it back after its tombstone
+            last = self.history(feature_id, layer)[-1]
+            return self._revive(layer, feature, last.revision, author=author, comment=comment or f"restored revision {revision}")
+        return self.save(layer, feature, base_revision=base, author=author, comment=comment or f"restored revision {revision}")
+
+    def _revive(self, layer: str, feature: dict, tombstone: int, *, author: str, comment: str) -> int:
+        validate_features(layer, [feature], "<restore>")
+        author = _author(author)
+        properties = _plain(feature["properties"])
+        feature_id = properties["id"]
+
+        def work(connection: sa.Connection) -> int:
+            known = self._heads(connection, layer, [feature_id])
+            if known[feature_id].revision != tombstone:
+                raise ConflictError(_conflict_message(feature_id, tombstone, known[feature_id]))
+            batch, when = self._new_batch(connection, author=author, kind="restore", comment=comment)
+            self._write(connection, layer, batch, when, author, comment,
+                        [{"feature_id": feature_id, "revision": tombstone + 1, "retired": False,
+                          "properties": properties, "geometry": _ewkt(feature["geometry"])}], known)
+            return tombstone + 1
+
+        return self._run_write(work)
+
+    def undo(self, batch_id: int, *, author: str, comment: str = "") -> int:
+        """Undo a batch in one new batch: each feature it wrote goes back to its state before.
+
+        Refused as a whole (nothing written) if any of those features changed since.
+        """
+        author = _author(author)
+
+        def work(connection: sa.Connection) -> int:
+            batch = connection.execute(sa.select(batches).where(batches.c.id == batch_id)).first()
+            if batch is None:
+                raise StoreError(f"no batch {batch_id}")
+            done = connection.execute(sa.select(batches.c.id).where(batches.c.undoes == batch_id)).first()
+            if done is not None:
+                raise StoreError(f"batch {batch_id} was already undone by batch {done.id}")
+            written = list(connection.execute(sa.select(revisions).where(revisions.c.batch_id == batch_id)))
+            if not written:
+                raise StoreError(f"batch {batch_id} wrote nothing to undo")
+            new_batch, when = self._new_batch(connection, author=author, kind="undo", undoes=batch_id,
+                                              comment=comment or f"undo of batch {batch_id}")
+            by_layer: dict[str, list[sa.Row]] = {}
+            for row in written:
+                by_layer.setdefault(row.layer, []).append(row)
+            for layer, layer_rows in by_layer.items():
+                known = self._heads(connection, layer, [r.feature_id for r in layer_rows])
+                moved = sorted(r.feature_id for r in layer_rows if known[r.feature_id].revision != r.revision)
+                if moved:
+                    raise ConflictError(
+                        f"batch {batch_id} cannot be undone: {len(moved)} of its features changed since "
+                        f"({', '.join(moved[:5])}{'…' if len(moved) > 5 else ''}); nothing was written. "
+                        "Restore those features one by one from their history."
+                    )
+                previous = self._revisions_before(connection, layer, [(r.feature_id, r.revision) for r in layer_rows])
+                rows = []
+                for r in layer_rows:
+                    before = previous.get(r.feature_id)
+                    if before is None or before.retired:  # the batch created (or revived) it: retire it again
+                        rows.append({"feature_id": r.feature_id, "revision": r.revision + 1, "retired": True,
+                                     "properties": r.properties, "geometry": None})
+                    else:
+                        rows.append({"feature_id": r.feature_id, "revision": r.revision + 1, "retired": False,
+                                     "properties": before.properties, "geometry": before.geometry_text})
+                self._write(connection, layer, new_batch, when, author, comment or f"undo of batch {batch_id}", rows, known)
+            return new_batch
+
+        return self._run_write(work)
+
+    def _revisions_before(self, connection: sa.Connection, layer: str, pairs: list[tuple[str, int]]) -> dict:
+        out = {}
+        for feature_id, revision in pairs:
+            if revision <= 1:
+                continue
+            row = connection.execute(
+                sa.select(revisions.c.properties, revisions.c.geometry, revisions.c.retired).where(
+                    revisions.c.layer == layer, revisions.c.feature_id == feature_id, revisions.c.revision == revision - 1
+                )
+            ).first()
+            if row is not None:
+                geometry = _shapes([row.geometry])[0]
+                out[feature_id] = _Before(row.properties, row.retired,
+                                          None if geometry is None else "SRID=4326;" + shapely.to_wkt(geometry, rounding_precision=-1))
+        return out
+
+    # --- the catalogue files ------------------------------------------------------
+
+    def sync_catalogue(self, files: dict[str, Path], *, dry_run: bool = False) -> WriteResult:
+        """Bring the repository's data files in as one batch by the author ``catalogue``.
+
+        A feature an analyst changed since the catalogue last wrote it is left as it is
+        and reported as a conflict; features gone from a file are retired.
+        """
+        from geo.io import read_layer_text
+
+        loaded: dict[str, list[dict]] = {}
+        for layer in EDITABLE_LAYERS:
+            text = read_layer_text(files[layer])
+            features = json.loads(text)["features"]
+            validate_features(layer, features, str(files[layer]))
+            loaded[layer] = features
+
+        def work(connection: sa.Connection) -> WriteResult:
+            changes: list[Change] = []
+            pending: list[tuple[str, list[dict], dict[str, _Head]]] = []
+            for layer, features in loaded.items():
+                known = self._heads(connection, layer)
+                last_catalogue = self._last_by_author(connection, layer, CATALOGUE_AUTHOR)
+                plan, rows = self._plan(layer, features, known)
+                keep_rows = []
+                by_id = {r["feature_id"]: r for r in rows}
+                for change in plan:
+                    head = known.get(change.feature_id)
+                    if change.kind == "changed" and head is not None and head.author != CATALOGUE_AUTHOR:
+                        file_row = by_id[change.feature_id]
+                        ours = last_catalogue.get(change.feature_id)
+                        if ours is not None and ours == (file_row["properties"], file_row["geometry"]):
+                            changes.append(Change(layer, change.feature_id, "unchanged", message="an analyst's later edit stands"))
+                        else:
+                            changes.append(Change(layer, change.feature_id, "conflict", change.fields,
+                                                  f"changed in the files and by {head.author} in the store; the store's version is kept"))
+                        continue
+                    changes.append(change)
+                    if change.kind != "unchanged":
+                        keep_rows.append(by_id[change.feature_id])
+                in_file = {f["properties"]["id"] for f in features}
+                for feature_id, head in known.items():
+                    if feature_id in in_file or head.retired:
+                        continue
+                    if head.author != CATALOGUE_AUTHOR:
+                        changes.append(Change(layer, feature_id, "conflict", (),
+                                              f"removed from the files but changed by {head.author} in the store; kept"))
+                        continue
+                    changes.append(Change(layer, feature_id, "retired", ("retired",)))
+                    keep_rows.append({"feature_id": feature_id, "revision": head.revision + 1, "retired": True,
+                                      "properties": head.properties, "geometry": None})
+                pending.append((layer, keep_rows, known))
+            if dry_run or not any(rows for _, rows, _ in pending):
+                return WriteResult(None, changes)
+            empty = connection.execute(sa.select(sa.func.count()).select_from(batches)).scalar_one() == 0
+            batch, when = self._new_batch(connection, author=CATALOGUE_AUTHOR, kind="init" if empty else "catalogue",
+                                          comment="seeded from data/" if empty else "catalogue files changed",
+                                          source="data/")
+            for layer, rows, known in pending:
+                self._write(connection, layer, batch, when, CATALOGUE_AUTHOR, "", rows, known)
+            return WriteResult(batch, changes)
+
+        if dry_run:
+            with self._reader.connect() as connection:
+                return work(connection)
+        return self._run_write(work)
+
+    def _last_by_author(self, connection: sa.Connection, layer: str, author: str) -> dict[str, tuple[dict, str]]:
+        """For each feature, (properties, EWKT) of the latest live revision written by ``author``."""
+        latest = (
+            sa.select(revisions.c.feature_id, sa.func.max(revisions.c.revision).label("rev"))
+            .where(revisions.c.layer == layer, revisions.c.author == author, revisions.c.retired.is_(False))
+            .group_by(revisions.c.feature_id)
+            .subquery()
+        )
+        rows = list(connection.execute(
+            sa.select(revisions.c.feature_id, revisions.c.properties, revisions.c.geometry).join(
+                latest, sa.and_(revisions.c.feature_id == latest.c.feature_id, revisions.c.revision == latest.c.rev)
+            ).where(revisions.c.layer == layer)
+        ))
+        geometries = _shapes([r.geometry for r in rows])
+        return {r.feature_id: (r.properties, "SRID=4326;" + shapely.to_wkt(g, rounding_precision=-1)) for r, g in zip(rows, geometries)}
+
+    # --- dump and restore ---------------------------------------------------------
+
+    def dump(self, directory: Path) -> dict[str, int]:
+        """Write ``<layer>.geojson`` (current features) and ``history.jsonl`` (every batch and revision)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        counts = {}
+        for layer in EDITABLE_LAYERS:
+            features = [{"type": "Feature", "properties": f["properties"], "geometry": f["geometry"]} for f in self.current_features(layer)]
+            (directory / f"{layer}.geojson").write_text(
+                json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+            )
+            counts[layer] = len(features)
+        with self._reader.connect() as connection, (directory / "history.jsonl").open("w", encoding="utf-8") as out:
+            for row in connection.execute(sa.select(batches).order_by(batches.c.id)):
+                out.write(json.dumps({"batch": {**row._asdict(), "created_at": _utc(row.created_at).isoformat()}}, ensure_ascii=False) + "\n")
+            query = sa.select(revisions).order_by(revisions.c.id)
+            result = connection.execution_options(yield_per=5_000).execute(query)
+            for chunk in result.partitions():
+                geometries = _shapes([r.geometry for r in chunk])
+                for r, g in zip(chunk, geometries):
+                    record = {k: v for k, v in r._asdict().items() if k != "geometry"}
+                    record["created_at"] = _utc(r.created_at).isoformat()
+                    record["geometry"] = None if g is None else "SRID=4326;" + shapely.to_wkt(g, rounding_precision=-1)
+                    out.write(json.dumps({"revision": record}, ensure_ascii=False) + "\n")
+        counts["version"] = self.version()
+        return counts
+
+    def restore(self, directory: Path) -> int:
+        """Replay a dump into an empty store (same batches, revisions, authors and times)."""
+        if not self.is_empty():
+            raise StoreError("restore needs an empty store (run it on a new database)")
+        lines = (directory / "history.jsonl").read_text(encoding="utf-8").splitlines()
+
+        def work(connection: sa.Connection) -> int:
+            batch_rows, revision_rows = [], []
+            for line in lines:
+                record = json.loads(line)
+                if "batch" in record:
+                    b = record["batch"]
+                    b["created_at"] = dt.datetime.fromisoformat(b["created_at"])
+                    batch_rows.append(b)
+                else:
+                    r = record["revision"]
+                    r["created_at"] = dt.datetime.fromisoformat(r["created_at"])
+                    revision_rows.append(r)
+            if batch_rows:
+                connection.execute(sa.insert(batches), batch_rows)
+            for start in range(0, len(revision_rows), 5_000):
+                connection.execute(sa.insert(revisions), revision_rows[start:start + 5_000])
+            latest: dict[tuple[str, str], dict] = {}
+            for r in revision_rows:
+                key = (r["layer"], r["feature_id"])
+                if key not in latest or r["revision"] > latest[key]["revision"]:
+                    latest[key] = r
+            head_rows = [{"layer": r["layer"], "feature_id": r["feature_id"], "revision": r["revision"],
+                          "revision_row": r["id"], "retired": r["retired"]} for r in latest.values()]
+            for start in range(0, len(head_rows), 5_000):
+                connection.execute(sa.insert(heads), head_rows[start:start + 5_000])
+            if self.backend == "postgresql":  # identity sequences continue after the restored ids
+                for table in ("batches", "revisions"):
+                    connection.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                    )
+            connection.execute(sa.update(store_meta).where(store_meta.c.key == "version").values(value=len(batch_rows)))
+            return len(revision_rows)
+
+        return self._run_write(work)
+
+
+@dataclass(frozen=True)
+class _Before:
+    properties: dict
+    retired: bool
+    geometry_text: str | None
+
+
+def _author(author: str) -> str:
+    author = (author or "").strip()
+    if not author or len(author) > 120 or any(c in author for c in "\r\n\t"):
+        raise StoreError("every change needs an author: a name of 1 to 120 characters on one line")
+    return author
+
+
+def _conflict_message(feature_id: str, base: int | None, head: _Head | None) -> str:
+    if head is None:
+        return f"'{feature_id}' does not exist any more; nothing was written."
+    if base is None:
+        return f"'{feature_id}' already exists (revision {head.revision} by {head.author}); edit it instead of adding it."
+    state = "retired" if head.retired else f"saved as revision {head.revision}"
+    return (
+        f"'{feature_id}' was {state} by {head.author} after you opened revision {base}; nothing was written. "
+        "Compare both versions, then save again on top of the current one."
+    )

@@ -1,0 +1,79 @@
+"""Reading a file to import: size limits, encoding, JSON structure, ACLED CSV.
+
+Every failure becomes :class:`ImportFileError` with a message saying what to fix;
+nothing here writes anything. The features it returns are then validated whole by
+:meth:`store.api.Store.import_features` with the catalogue's own validators.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from geo.io import LayerValidationError
+
+MAX_IMPORT_BYTES = 20_000_000  # the app's upload limit too
+MAX_IMPORT_FEATURES = 200_000
+
+
+class ImportFileError(ValueError):
+    """A file that cannot be imported as it is."""
+
+
+def guess_format(name: str) -> str:
+    return "acled" if name.lower().endswith(".csv") else "geojson"
+
+
+def parse_import(data: bytes, name: str, *, fmt: str | None = None, layer: str | None = None) -> tuple[str, list[dict]]:
+    """(layer, features) from the bytes of an uploaded or named file."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportFileError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {MAX_IMPORT_BYTES / 1e6:.0f} MB. Split the file.")
+    fmt = fmt or guess_format(name)
+    if fmt == "acled":
+        from store.acled import read_acled_csv
+
+        if layer not in (None, "events"):
+            raise ImportFileError("ACLED files hold events: import them into the events layer")
+        features, problems = read_acled_csv(data, name, max_rows=MAX_IMPORT_FEATURES)
+        if problems:
+            raise LayerValidationError(list(problems))
+        return "events", features
+    if fmt != "geojson":
+        raise ImportFileError(f"unknown format {fmt!r}; use geojson or acled")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 and try again") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise ImportFileError(f"{name} is nested too deeply to be a GeoJSON file") from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise ImportFileError(f"{name} holds a value that cannot be read ({exc})") from None
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" or not isinstance(document.get("features"), list):
+        raise ImportFileError(f"{name} must be a GeoJSON FeatureCollection with a 'features' list")
+    features = document["features"]
+    if len(features) > MAX_IMPORT_FEATURES:
+        raise ImportFileError(f"{name} has {len(features):,} features; the limit is {MAX_IMPORT_FEATURES:,}. Split the file.")
+    bad = [i for i, f in enumerate(features) if not isinstance(f, dict) or not isinstance(f.get("properties"), dict)
+           or not isinstance(f.get("geometry"), dict)]
+    if bad:
+        shown = ", ".join(f"#{i}" for i in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise ImportFileError(f"{name}: features {shown} are not GeoJSON features with properties and a geometry")
+    if "crs" in document and document["crs"] not in (None, {}):
+        crs = json.dumps(document["crs"])
+        if "4326" not in crs and "CRS84" not in crs:
+            raise ImportFileError(f"{name} declares the CRS {crs[:80]}; reproject it to WGS 84 (EPSG:4326) first")
+    return layer or "events", features
+
+
+def read_import_file(path: Path, *, fmt: str | None = None, layer: str | None = None) -> tuple[str, list[dict]]:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
+    if size > MAX_IMPORT_BYTES:  # refused before reading it
+        raise ImportFileError(f"{path.name} is {size / 1e6:.1f} MB; the limit is {MAX_IMPORT_BYTES / 1e6:.0f} MB. Split the file.")
+    return parse_import(path.read_bytes(), path.name, fmt=fmt, layer=layer)
