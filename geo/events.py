@@ -184,13 +184,37 @@ def _is_claim(value: Any) -> str | None:
 
 
 def _is_event_source(value: Any) -> str | None:
-    """A citation whose publication date is a full day (events are dated to the day)."""
-    problem = is_source(value)
+    """A citation whose publication date is a full day (events are dated to the day).
+
+    ``url`` may be left out here; the cross-field rules then require the event's
+    ``provenance`` (only an imported row, e.g. from an ACLED export, cites sources
+    by name without links).
+    """
+    problem = is_source(value, require_url=False)
     if problem:
         return problem
     problem = is_date(value["date"])
     if problem:
         return f"source 'date' (publication date) {problem}"
+    return None
+
+
+def _is_provenance(value: Any) -> str | None:
+    """Where an imported event came from: the file, its row and ACLED's id and upload time."""
+    if not isinstance(value, dict):
+        return f"must be an object with 'file', 'row', 'acled_id' and 'acled_timestamp', got {value!r}"
+    for key in ("file", "acled_id"):
+        if key not in value:
+            return f"is missing '{key}'"
+        problem = is_text(value[key])
+        if problem:
+            return f"'{key}' {problem}"
+    row = value.get("row")
+    if row is not None and (isinstance(row, bool) or not isinstance(row, int) or row < 1):
+        return f"'row' must be a row number (1 or more) or null, got {row!r}"
+    timestamp = value.get("acled_timestamp")
+    if timestamp is not None and (isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0):
+        return f"'acled_timestamp' must be Unix seconds (a whole number) or null, got {timestamp!r}"
     return None
 
 
@@ -218,7 +242,15 @@ EVENT_FIELDS: dict[str, Validator] = {
     "sources": list_of(_is_event_source, min_items=1),
 }
 
-EVENTS_SCHEMA = LayerSchema(LAYER_ID, ("Point",), EVENT_FIELDS)
+# Only imported events carry these (see store.acled): ACLED's own event id, and the
+# file and row the event came from. A feature with a valid provenance may cite
+# sources without a url (the cross-field rules check that).
+EVENT_OPTIONAL_FIELDS: dict[str, Validator] = {
+    "acled_id": is_text,
+    "provenance": _is_provenance,
+}
+
+EVENTS_SCHEMA = LayerSchema(LAYER_ID, ("Point",), EVENT_FIELDS, EVENT_OPTIONAL_FIELDS)
 register_schema(EVENTS_SCHEMA)
 
 
@@ -341,6 +373,7 @@ def _cross_field_problems(feature: Any, index: int, source_name: str) -> list[Pr
 
     found.extend(_date_problems(props))
     found.extend(_remote_problems(props, feature.get("geometry")))
+    found.extend(_provenance_problems(props))
     if props.get("name") != props.get("title") and isinstance(props.get("title"), str):
         found.append(("name", "must equal 'title' (the side panel shows either)"))
     return [Problem(source_name, label, field, message) for field, message in found]
@@ -369,6 +402,28 @@ def _date_problems(props: dict[str, Any]) -> list[tuple[str, str]]:
         found.append(("date", "with time_precision 3 (month only) the date must be the first of the month"))
     if props.get("time_of_day") is not None and precision != 1:
         found.append(("time_of_day", "a time of day needs time_precision 1 (day known)"))
+    return found
+
+
+def _provenance_problems(props: dict[str, Any]) -> list[tuple[str, str]]:
+    """A source without a url is accepted only from an imported row with a valid provenance."""
+    found = []
+    sources = props.get("sources")
+    provenance = props.get("provenance")
+    has_provenance = provenance is not None and _is_provenance(provenance) is None
+    if isinstance(sources, list) and not has_provenance:
+        for i, source in enumerate(sources):
+            if isinstance(source, dict) and "url" not in source:
+                found.append(
+                    (
+                        "sources",
+                        f"item {i}: a source is missing 'url'; only an imported event whose 'provenance' "
+                        "names its file and ACLED id may cite a source without a link",
+                    )
+                )
+    acled_id = props.get("acled_id")
+    if has_provenance and isinstance(acled_id, str) and acled_id != provenance["acled_id"]:
+        found.append(("acled_id", f"{acled_id!r} differs from provenance 'acled_id' {provenance['acled_id']!r}"))
     return found
 
 
@@ -444,6 +499,7 @@ __all__ = [
     "CATALOGUE_END",
     "CRISIS_WINDOW",
     "EVENTS_SCHEMA",
+    "EVENT_OPTIONAL_FIELDS",
     "EVENT_STATUSES",
     "EVENT_TYPES",
     "GEO_PRECISION",

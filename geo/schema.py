@@ -108,12 +108,20 @@ def list_of(item: Validator, *, min_items: int = 0) -> Validator:
     return check
 
 
-def is_source(value: Any) -> str | None:
-    """A citation: publisher, title, date and URL (all required)."""
+def is_source(value: Any, *, require_url: bool = True) -> str | None:
+    """A citation: publisher, title, date and URL (all required).
+
+    With ``require_url=False`` a source may leave out ``url`` (a URL that is given
+    must still be valid). Only the event catalogue uses that, for sources named
+    by an imported file without links, and it then requires the feature's
+    ``provenance`` (see :mod:`geo.events`).
+    """
     if not isinstance(value, dict):
         return f"a source must be an object with publisher, title, date and url, got {value!r}"
     for key, check in (("publisher", is_text), ("title", is_text), ("date", is_partial_date), ("url", is_url)):
         if key not in value:
+            if key == "url" and not require_url:
+                continue
             return f"a source is missing '{key}'"
         problem = check(value[key])
         if problem:
