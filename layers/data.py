@@ -6,17 +6,20 @@ and the benchmarks use it directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import pandas as pd
 
 from geo.events import event_index, load_events
 from geo.io import load_layer
 from geo.simplify import display_version
 from layers.catalog import LAYERS
 from layers.config import DISPLAY_TOLERANCE_M, Settings
+
+if TYPE_CHECKING:
+    from store import Store
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity (a cache key, see ui.session.bounds)
@@ -25,6 +28,9 @@ class LayerData:
     display: dict[str, gpd.GeoDataFrame]  # simplified lines/polygons for the map
     event_positions: dict[str, int]  # event id -> row position in full["events"]
     files: dict[str, Path]
+    # where each layer was read from, for people: "data/countries.geojson", "the store (sqlite)"
+    origin: dict[str, str] = field(default_factory=dict)
+    store_version: int | None = None  # the store's version these layers were read at
 
     def feature(self, layer_id: str, feature_id: str) -> dict | None:
         """One feature's properties (a plain dict) or None; O(1) for events."""
@@ -44,44 +50,31 @@ def layer_files(settings: Settings) -> dict[str, Path]:
     return files
 
 
-def load_layer_data(settings: Settings) -> LayerData:
-    """Read and validate every layer file; raises geo.io.LayerValidationError on any problem."""
+def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerData:
+    """Read and validate every layer; raises geo.io.LayerValidationError on any problem.
+
+    With a ``store``, the editable layers (events, places, deployment areas) are its
+    current catalogue (validated when written); the derived layers always come from
+    the files that ``scripts/build_geodata.py`` writes.
+    """
+    from store import EDITABLE_LAYERS
+
     files = layer_files(settings)
     full: dict[str, gpd.GeoDataFrame] = {}
+    origin: dict[str, str] = {}
+    version = store.version() if store is not None else None
     for spec in LAYERS:
+        if store is not None and spec.id in EDITABLE_LAYERS:
+            full[spec.id] = store.current(spec.id)
+            origin[spec.id] = f"the store ({store.backend}), seeded from data/{files[spec.id].name}"
+            continue
         if spec.id == "events":
             full["events"] = load_events(files["events"])
         else:
             full[spec.id] = load_layer(files[spec.id], spec.id)
+        origin[spec.id] = f"data/{files[spec.id].name}"
     display = {
         layer_id: frame if layer_id in ("events", "places") else display_version(frame, DISPLAY_TOLERANCE_M)
         for layer_id, frame in full.items()
     }
-    return LayerData(full, display, event_index(full["events"]), files)
-
-
-class ImportConflictError(ValueError):
-    """Imported reports that would overwrite catalogue events (same id)."""
-
-
-def with_imported_events(base: LayerData, imported: gpd.GeoDataFrame) -> LayerData:
-    """The layers with validated, imported event reports added to the catalogue.
-
-    The catalogue itself is never changed: the result is a new :class:`LayerData`
-    whose events carry ``imported=True`` on the added rows. Ids must not clash.
-    """
-    clashes = sorted(set(imported["id"]) & set(base.event_positions))
-    if clashes:
-        raise ImportConflictError(
-            f"{len(clashes)} imported id(s) already exist in the catalogue ({', '.join(clashes[:5])}); "
-            "give each new report its own id."
-        )
-    catalogue = base.full["events"]
-    added = imported.to_crs(catalogue.crs).assign(imported=True)
-    merged = gpd.GeoDataFrame(
-        pd.concat([catalogue.assign(imported=False), added], ignore_index=True), crs=catalogue.crs
-    )
-    merged = merged.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
-    full = {**base.full, "events": merged}
-    display = {**base.display, "events": merged}
-    return replace(base, full=full, display=display, event_positions=event_index(merged))
+    return LayerData(full, display, event_index(full["events"]), files, origin, version)

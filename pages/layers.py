@@ -28,7 +28,7 @@ for group_id, group_title in GROUPS.items():
                 visible = "shown" if spec.id in current.layers else "hidden"
                 st.markdown(f"**{md_escape(spec.title)}** · `{spec.id}` · {len(frame)} features · {visible} on the map")
                 st.markdown(md_escape(spec.description))
-                st.caption(f"Licence: {spec.licence} · File: data/{layers.files[spec.id].name}")
+                st.caption(f"Licence: {spec.licence} · Read from {layers.origin.get(spec.id, 'data/' + layers.files[spec.id].name)}")
                 publishers = sorted({s.get("publisher") for srcs in frame["sources"] for s in srcs if isinstance(s, dict)})
                 st.caption("Sources from: " + md_escape(", ".join(p for p in publishers if p)))
             with right:

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# Create the catalogue store (var/ by default) or bring it up to date with data/.
+.venv/bin/python -m store init
 exec .venv/bin/python -m streamlit run app.py "$@"

@@ -32,11 +32,17 @@ __all__ = [
 
 def open_store(settings) -> "Store":
     """The store named by the settings (``BORDER_BRIEF_DATABASE_URL``), created and seeded if new."""
+    import sqlalchemy as sa
+
     from layers.data import layer_files
     from store import db
 
     store = Store(settings.database_url)
-    db.migrate(store._writer)
-    if store.is_empty():
-        store.sync_catalogue(layer_files(settings))
+    try:
+        db.migrate(store._writer)
+        if store.is_empty():
+            store.sync_catalogue(layer_files(settings))
+    except sa.exc.SQLAlchemyError as exc:
+        where = sa.make_url(settings.database_url).render_as_string(hide_password=True)
+        raise StoreError(f"cannot open the store at {where}: {getattr(exc, 'orig', None) or exc}") from None
     return store

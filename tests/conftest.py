@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,11 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+# The app under test (AppTest in this process, browser tests in a subprocess that
+# inherits the environment) uses its own throwaway store, never the developer's.
+_TEST_STORE = Path(tempfile.mkdtemp(prefix="bb-test-store-")) / "store.sqlite"
+os.environ["BORDER_BRIEF_DATABASE_URL"] = f"sqlite:///{_TEST_STORE}"
 
 
 @pytest.fixture(scope="session")

@@ -180,6 +180,7 @@ def test_broken_data_shows_what_to_fix_instead_of_a_partial_map(tmp_path, monkey
     events["features"][0]["properties"]["date"] = "24.09.2023"
     (tmp_path / "events.geojson").write_text(json.dumps(events), encoding="utf-8")
     monkeypatch.setenv("BORDER_BRIEF_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BORDER_BRIEF_DATABASE_URL", f"sqlite:///{tmp_path / 'new-store.sqlite'}")  # seeded from these files
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     at.run()
     assert not at.exception

@@ -119,8 +119,13 @@ def test_parse_click(value, expected):
     assert parse_click(value, BOUNDS) == expected
 
 
-def test_bounds_are_computed_once_per_layer_data_and_follow_imports(layer_data):
-    from layers.data import with_imported_events
+def test_bounds_are_computed_once_per_layer_data_and_follow_new_data(layer_data):
+    import dataclasses
+
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.events import event_index
     from ui import session
 
     first = session.bounds(layer_data)
@@ -130,8 +135,9 @@ def test_bounds_are_computed_once_per_layer_data_and_follow_imports(layer_data):
     report = layer_data.full["events"].iloc[[0]].copy()
     report["id"] = "imported-later-report"
     report["date"] = "2024-01-15"
-    merged = with_imported_events(layer_data, report)
-    second = session.bounds(merged)
+    events = gpd.GeoDataFrame(pd.concat([layer_data.full["events"], report], ignore_index=True), crs=4326)
+    newer = dataclasses.replace(layer_data, full={**layer_data.full, "events": events}, event_positions=event_index(events))
+    second = session.bounds(newer)
     assert second is not first
     assert "imported-later-report" in second.event_ids and "imported-later-report" not in first.event_ids
     assert second.last_date == dt.date(2024, 1, 15)

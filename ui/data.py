@@ -6,11 +6,10 @@ import streamlit as st
 
 from geo.io import LayerValidationError
 from layers.config import ConfigurationError, Settings, load_settings
-from layers.data import LayerData, load_layer_data, with_imported_events
+from layers.data import LayerData, load_layer_data
+from store import Store, StoreError, ValidationFailed, open_store
 from ui.text import md_escape
 
-IMPORTED = "bb_imported"  # session: (token, GeoDataFrame) of validated imported reports
-_MERGED = "bb_imported_layers"
 
 
 @st.cache_resource(show_spinner=False)
@@ -18,9 +17,15 @@ def settings() -> Settings:
     return load_settings()
 
 
-@st.cache_resource(show_spinner="Loading layers…")
-def _layer_data(_settings: Settings, cache_key: tuple) -> LayerData:
-    return load_layer_data(_settings)
+@st.cache_resource(show_spinner="Opening the catalogue store…")
+def store() -> Store:
+    """The catalogue's store (created and seeded from data/ on first use), one per process."""
+    return open_store(settings())
+
+
+@st.cache_resource(show_spinner="Loading layers…", max_entries=2)
+def _layer_data(_settings: Settings, _store: Store, cache_key: tuple) -> LayerData:
+    return load_layer_data(_settings, _store)
 
 
 def _file_stamps(current: Settings) -> tuple:
@@ -34,30 +39,36 @@ def _file_stamps(current: Settings) -> tuple:
     return tuple(stamps)
 
 
-def base_layer_data() -> LayerData:
-    """The validated layers as published (without this session's imported reports)."""
+def _data_key() -> tuple:
+    """What the layers depend on: the store's version (one cheap query per run) and the derived files."""
     current = settings()
-    return _layer_data(current, _file_stamps(current))
+    return (store().version(), _file_stamps(current))
+
+
+def base_layer_data() -> LayerData:
+    """The validated layers: the store's current catalogue (reloaded when its version moves)."""
+    return _layer_data(settings(), store(), _data_key())
 
 
 def layer_data() -> LayerData:
-    """All layers, validated, with this session's imported reports.
+    """All layers, validated: the store's current catalogue and the derived files.
 
     On bad data the page stops with a message saying what to fix.
     """
     try:
-        base = base_layer_data()
-        imported = st.session_state.get(IMPORTED)
-        if imported is None:
-            return base
-        token, frame = imported
-        cached = st.session_state.get(_MERGED)
-        if cached is None or cached[0] != (token, id(base)):
-            cached = ((token, id(base)), with_imported_events(base, frame))
-            st.session_state[_MERGED] = cached
-        return cached[1]
+        return base_layer_data()
     except ConfigurationError as exc:
         st.error(f"Configuration problem: {md_escape(exc)}")
+        st.stop()
+    except ValidationFailed as exc:
+        st.error(
+            "The catalogue files failed validation, so the store was not seeded and nothing is shown "
+            "rather than a partial map. Fix these problems in the data files:"
+        )
+        st.code("\n".join(str(p) for p in exc.problems[:50]), language=None)
+        st.stop()
+    except StoreError as exc:
+        st.error(f"The catalogue store refused to open: {md_escape(exc)}")
         st.stop()
     except LayerValidationError as exc:
         st.error(
@@ -92,4 +103,4 @@ def _analysis(_layers: LayerData, cache_key: tuple) -> dict:
 def analysis_figures() -> dict:
     """Measured figures of the published layers (computed once per data version)."""
     base = base_layer_data()
-    return _analysis(base, _file_stamps(settings()))
+    return _analysis(base, _data_key())

@@ -1,65 +1,151 @@
-"""Bring in new reports: upload event GeoJSON, validate it whole, add it to this session's map."""
+"""Import into the shared catalogue: upload, validate whole, preview, commit as one batch; undo a batch."""
 
 from __future__ import annotations
 
 import hashlib
 
+import pandas as pd
 import streamlit as st
 
-from geo.events import parse_events
 from geo.io import LayerValidationError
-from layers.data import ImportConflictError, with_imported_events
-from ui import data, tables
+from store import EDITABLE_LAYERS, ConflictError, StoreError, ValidationFailed
+from store.importing import MAX_IMPORT_BYTES, ImportFileError, guess_format, parse_import
+from ui import data
 from ui.text import md_escape
 
-MAX_UPLOAD_MB = 20
+_CHECKED = "bb_import_checked"  # session: (token, outcome) of the last uploaded file
+_AUTHOR = "bb_author"
+_DONE = "bb_import_done"
+
+
+def author_field() -> str:
+    """The name every change is recorded under (until sign-in names the user)."""
+    return st.text_input(
+        "Your name (recorded with every change you make)",
+        key=_AUTHOR,
+        max_chars=120,
+        placeholder="e.g. A. Analyst",
+    ).strip()
+
+
+def _check(raw: bytes, name: str, fmt: str, layer: str) -> dict:
+    """Parse, validate and preview a file once; the outcome is kept for reruns."""
+    try:
+        layer, features = parse_import(raw, name, fmt=fmt, layer=layer)
+        preview = data.store().import_features(layer, features, author="preview", source=name, dry_run=True)
+    except (ImportFileError, StoreError) as exc:
+        return {"error": str(exc)}
+    except ValidationFailed as exc:
+        return {"problems": [str(p) for p in exc.problems[:200]], "count": len(exc.problems)}
+    except LayerValidationError as exc:
+        return {"problems": [str(p) for p in exc.problems[:200]], "count": len(exc.problems)}
+    return {"layer": layer, "features": features, "preview": preview}
 
 
 def import_section() -> None:
-    st.subheader("Bring in new reports")
+    st.subheader("Import into the catalogue")
     st.caption(
-        "Upload a GeoJSON FeatureCollection of events with the catalogue's fields (see About → precision "
-        "codes and data/EVENTS.md). The whole file is checked first; if anything is wrong nothing is "
-        "added and every problem is listed. Added reports stay in your session only, are marked as "
-        "imported in the panel, and never change the published catalogue."
+        "A GeoJSON FeatureCollection in the catalogue's schema (events, places or deployment areas; see "
+        "data/EVENTS.md) or an ACLED CSV export (its own column names; both of ACLED's date formats). "
+        "The whole file is checked first: if anything is wrong nothing is written and every problem is "
+        "listed. You then see what would be added and changed, matched by id, and commit it as one batch "
+        "that every viewer sees at once and that can be undone in one step. "
+        f"At most {MAX_IMPORT_BYTES // 1_000_000} MB."
     )
-    upload = st.file_uploader("Event reports (.geojson)", type=["geojson", "json"], key="bb_upload")
-    current = st.session_state.get(data.IMPORTED)
-    if current is not None:
-        st.success(f"{len(current[1])} imported report(s) are on your map.")
-        st.button("Remove imported reports", on_click=_clear, key="bb_import_clear")
-    if upload is None:
+    done = st.session_state.pop(_DONE, None)
+    if done:
+        st.success(done)
+    author = author_field()
+    left, right = st.columns([2, 1])
+    upload = left.file_uploader("File (.geojson, .json or ACLED .csv)", type=["geojson", "json", "csv"], key="bb_upload")
+    layer = right.selectbox("Layer (for GeoJSON)", EDITABLE_LAYERS, key="bb_import_layer")
+    if upload is not None:
+        raw = upload.getvalue()
+        fmt = guess_format(upload.name)
+        token = hashlib.sha256(raw).hexdigest()[:16] + f"|{fmt}|{layer}|{data.store().version()}"
+        checked = st.session_state.get(_CHECKED)
+        if checked is None or checked[0] != token:  # a file is parsed once, not on every rerun
+            checked = (token, _check(raw, upload.name, fmt, layer))
+            st.session_state[_CHECKED] = checked
+        _show_outcome(checked[1], upload.name, author)
+    _batches_section(author)
+
+
+def _show_outcome(outcome: dict, name: str, author: str) -> None:
+    if "error" in outcome:
+        st.error(f"{md_escape(name)}: {md_escape(outcome['error'])} Nothing was written.")
         return
-    raw = upload.getvalue()
-    if len(raw) > MAX_UPLOAD_MB * 1024 * 1024:
-        st.error(f"The file is larger than {MAX_UPLOAD_MB} MB; split it into smaller reports.")
+    if "problems" in outcome:
+        st.error(f"{outcome['count']} problem(s) in {md_escape(name)}; nothing was written. Fix these and upload again:")
+        st.code("\n".join(outcome["problems"]), language=None)
         return
-    token = hashlib.sha256(raw).hexdigest()[:16]
-    if current is not None and current[0] == token:
+    preview = outcome["preview"]
+    st.markdown(
+        f"**{md_escape(name)}** → `{outcome['layer']}`: {preview.added} to add, {preview.changed} to change, "
+        f"{preview.unchanged} unchanged."
+    )
+    rows = [c for c in preview.changes if c.kind != "unchanged"]
+    if rows:
+        st.dataframe(
+            pd.DataFrame({"id": [c.feature_id for c in rows], "what": [c.kind for c in rows],
+                          "fields": [", ".join(c.fields) for c in rows]}),
+            hide_index=True, use_container_width=True, height=min(35 * (len(rows) + 1) + 3, 420),
+        )
+    if not rows:
+        st.info("Everything in this file is already in the catalogue: nothing to import.")
         return
-    try:
-        frame = parse_events(raw, source_name=upload.name)
-        with_imported_events(data.base_layer_data(), frame)
-    except LayerValidationError as exc:
-        st.error(f"{len(exc.problems)} problem(s) in {md_escape(upload.name)}; nothing was added. Fix these and upload again:")
-        st.code("\n".join(str(p) for p in exc.problems[:100]), language=None)
-        return
-    except ImportConflictError as exc:
-        st.error(md_escape(exc))
-        return
-    st.dataframe(tables.event_table(frame), hide_index=True, use_container_width=True)
+    comment = st.text_input("Comment for this batch (optional)", key="bb_import_comment", max_chars=500)
     st.button(
-        f"Add {len(frame)} report(s) to my map",
+        f"Import {preview.added + preview.changed} feature(s) as one batch",
         type="primary",
-        on_click=_add,
-        args=(token, frame),
-        key="bb_import_add",
+        disabled=not author,
+        help=None if author else "Enter your name first: every change is recorded with its author.",
+        on_click=_commit,
+        args=(outcome["layer"], outcome["features"], name, author, comment),
+        key="bb_import_commit",
     )
 
 
-def _add(token, frame) -> None:
-    st.session_state[data.IMPORTED] = (token, frame)
+def _commit(layer: str, features: list[dict], name: str, author: str, comment: str) -> None:
+    try:
+        result = data.store().import_features(layer, features, author=author, comment=comment, source=name)
+    except (StoreError, ValidationFailed) as exc:
+        st.session_state[_DONE] = None
+        st.session_state["bb_import_failed"] = str(exc)
+        return
+    st.session_state.pop(_CHECKED, None)
+    st.session_state[_DONE] = (
+        f"Imported {name} as batch {result.batch}: {result.added} added, {result.changed} changed, "
+        f"{result.unchanged} unchanged. Every viewer sees it now."
+    )
 
 
-def _clear() -> None:
-    st.session_state.pop(data.IMPORTED, None)
+def _batches_section(author: str) -> None:
+    failed = st.session_state.pop("bb_import_failed", None)
+    if failed:
+        st.error(md_escape(failed))
+    batches = data.store().batch_list(12)
+    if not batches:
+        return
+    with st.expander("Recent changes (batches)", expanded=False):
+        for batch in batches:
+            cols = st.columns([5, 1])
+            undone = f" · undoes batch {batch['undoes']}" if batch["undoes"] else ""
+            what = f"{batch['kind']}" + (f" of {batch['source']}" if batch["source"] else "")
+            cols[0].markdown(
+                f"**Batch {batch['id']}** · {md_escape(batch['created_at'][:16].replace('T', ' '))} UTC · "
+                f"{md_escape(batch['author'])} · {md_escape(what)}{undone}"
+                + (f" — {md_escape(batch['comment'])}" if batch["comment"] else "")
+            )
+            if batch["kind"] not in ("init", "undo"):
+                cols[1].button("Undo", key=f"bb_undo_{batch['id']}", disabled=not author, on_click=_undo,
+                               args=(batch["id"], author), help="Undo this batch as a new batch")
+
+
+def _undo(batch: int, author: str) -> None:
+    try:
+        new = data.store().undo(batch, author=author)
+    except (StoreError, ConflictError) as exc:
+        st.session_state["bb_import_failed"] = str(exc)
+        return
+    st.session_state[_DONE] = f"Batch {batch} undone (batch {new})."

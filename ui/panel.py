@@ -10,6 +10,8 @@ import streamlit as st
 
 from layers.catalog import LAYERS_BY_ID
 from layers.data import LayerData
+from store import EDITABLE_LAYERS, StoreError
+from ui import data
 from ui.state import AppState
 from ui.text import md_escape, md_link
 
@@ -46,8 +48,6 @@ def _without_nan(record: dict[str, Any]) -> dict[str, Any]:
 def render_event(event: dict[str, Any], current: AppState) -> None:
     event = _without_nan(event)
     st.markdown(f"### {md_escape(event.get('title'))}")
-    if event.get("imported") is True:
-        st.warning("Imported report: added in this session, not part of the published catalogue.")
     precision = TIME_PRECISION.get(event.get("time_precision"), "unknown precision")
     when = f"{event.get('date')} ({precision})"
     if event.get("time_of_day"):
@@ -123,3 +123,50 @@ def render_panel(layers: LayerData, current: AppState, on_close: Callable[[], No
             render_event(feature, current)
         else:
             render_feature(layer_id, feature)
+        if layer_id in EDITABLE_LAYERS:
+            render_history(layer_id, feature_id)
+
+
+def _what_changed(revision) -> str:
+    if revision.retired:
+        return "retired"
+    if revision.revision == 1:
+        return "created"
+    return "changed " + ", ".join(revision.changed_fields) if revision.changed_fields else "saved unchanged"
+
+
+def render_history(layer_id: str, feature_id: str) -> None:
+    """Who changed what and when, field by field; an earlier revision can be restored."""
+    history = data.store().history(feature_id, layer_id)
+    if not history:
+        return
+    author = (st.session_state.get("bb_author") or "").strip()
+    with st.expander(f"History ({len(history)} revision{'s' if len(history) != 1 else ''})"):
+        for revision in reversed(history):
+            line = (
+                f"**r{revision.revision}** · {revision.created_at:%Y-%m-%d %H:%M} UTC · {md_escape(revision.author)} · "
+                f"{md_escape(_what_changed(revision))}"
+            )
+            if revision.comment:
+                line += f" — {md_escape(revision.comment)}"
+            st.markdown(line)
+            if revision is not history[-1] and not revision.retired:
+                st.button(
+                    f"Restore r{revision.revision}",
+                    key=f"bb_restore_{layer_id}_{feature_id}_{revision.revision}",
+                    disabled=not author,
+                    on_click=_restore,
+                    args=(layer_id, feature_id, revision.revision, author),
+                    help="Save this revision again as the newest one" if author
+                    else "Enter your name on the Layers & data page first: every change records its author.",
+                )
+        failed = st.session_state.pop("bb_restore_failed", None)
+        if failed:
+            st.error(md_escape(failed))
+
+
+def _restore(layer_id: str, feature_id: str, revision: int, author: str) -> None:
+    try:
+        data.store().restore_revision(layer_id, feature_id, revision, author=author)
+    except StoreError as exc:
+        st.session_state["bb_restore_failed"] = str(exc)
