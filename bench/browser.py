@@ -88,9 +88,16 @@ def stop(process: subprocess.Popen | None) -> None:
 
 @contextlib.contextmanager
 def streamlit_app(events_file: Path, log_path: Path):
-    """The real app on 127.0.0.1 with ``events_file`` as its catalogue; yields ``(url, pid)``."""
+    """The real app on 127.0.0.1 with ``events_file`` as its catalogue; yields ``(url, pid)``.
+
+    The app gets a new SQLite store next to the log, seeded from ``events_file`` on its first
+    page load (the warm-up visit), so the timed visits read the catalogue from the store.
+    """
     port = free_port()
-    env = {**os.environ, "BORDER_BRIEF_EVENTS_FILE": str(events_file)}
+    store = log_path.with_suffix(".sqlite")
+    for stale in (store, Path(f"{store}-wal"), Path(f"{store}-shm")):
+        stale.unlink(missing_ok=True)
+    env = {**os.environ, "BORDER_BRIEF_EVENTS_FILE": str(events_file), "BORDER_BRIEF_DATABASE_URL": f"sqlite:///{store}"}
     for name in ("BORDER_BRIEF_TILE_URL", "BORDER_BRIEF_ASSETS", "BORDER_BRIEF_ASSET_URL", "BORDER_BRIEF_BASEMAP"):
         env.pop(name, None)
     command = [

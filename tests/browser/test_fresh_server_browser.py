@@ -78,8 +78,10 @@ def large_app(tmp_path_factory):
     """The app with a synthetic catalogue large enough to be clustered in several chunks."""
     from bench.synthetic import write_catalogue
 
-    path = write_catalogue(tmp_path_factory.mktemp("large") / "events.geojson", LARGE_N)
-    process, url = start_app({"BORDER_BRIEF_EVENTS_FILE": str(path)})
+    folder = tmp_path_factory.mktemp("large")
+    path = write_catalogue(folder / "events.geojson", LARGE_N)
+    # its own store, seeded from the large catalogue on the first page load
+    process, url = start_app({"BORDER_BRIEF_EVENTS_FILE": str(path), "BORDER_BRIEF_DATABASE_URL": f"sqlite:///{folder / 'store.sqlite'}"})
     yield url
     stop_app(process)
 
