@@ -220,10 +220,10 @@ class Legend(ScriptElement):
 """
     )
 
-    def __init__(self, visible: list[str]):
+    def __init__(self, visible: list[str], *, changes: bool = False):
         super().__init__()
         self._name = "Legend"
-        self.html_js = js_literal(legend_html(visible))
+        self.html_js = js_literal(legend_html(visible, changes=changes))
 
 
 # Leaflet.markercluster's own bubble colours (MarkerCluster.Default.css), by size.
@@ -234,7 +234,7 @@ def _swatch(style: str, text: str) -> str:
     return f'<div><span style="display:inline-block;vertical-align:middle;margin-right:5px;{style}"></span>{html.escape(text)}</div>'
 
 
-def legend_html(visible: list[str]) -> str:
+def legend_html(visible: list[str], *, changes: bool = False) -> str:
     """Legend markup built only from the catalogue's constants, each escaped."""
     box = (
         "background:rgba(255,255,255,.94);padding:6px 8px;font:12px/1.4 sans-serif;"
@@ -266,6 +266,11 @@ def legend_html(visible: list[str]) -> str:
             rows.append(_swatch(f"width:16px;height:0;border-top:{border}", spec.title))
         else:
             rows.append(_swatch(f"width:14px;height:10px;background:{fill};border:{border};opacity:.9", spec.title))
+    if changes:
+        rows.append("<b>Changed since the chosen moment</b>")
+        for kind, color in CHANGE_COLORS.items():
+            label = "new" if kind == "added" else "changed"
+            rows.append(_swatch(f"width:12px;height:12px;border-radius:50%;border:3px solid {color}", f"{label} (ring or dotted outline)"))
     rows.append("<b>Tools</b>")
     rows.append("<div><b>km</b>: measure a distance (click points on the map; Esc or km again to stop)</div>")
     rows.append("<div><b>Copy link</b>: copy a link to this view for a colleague</div>")
@@ -414,6 +419,7 @@ def build_map(
     settings: Settings,
     view: tuple[float, float, int] | None = None,
     view_token: str = "",
+    changes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> folium.Map:
     """Build the briefing map.
 
@@ -426,6 +432,7 @@ def build_map(
     view : (lat, lon, zoom) the map opens at (a shared link's view); default: the crisis area.
     view_token : names the browsing session: a map rebuilt in the same session (a layer
         toggled, a page revisited) opens where the user left the last one (runtime.js).
+    changes : layer id -> feature id -> "added" | "changed": drawn as coloured rings and outlines.
     """
     unknown = [layer_id for layer_id in visible if layer_id not in LAYERS_BY_ID]
     if unknown:
@@ -440,10 +447,66 @@ def build_map(
             EventLayer(frames["events"], settings=settings).add_to(m)
         else:
             FeatureLayer(LAYERS_BY_ID[layer_id], frames[layer_id]).add_to(m)
-    Legend(visible).add_to(m)
+    if changes:
+        ChangeMarks(changes, frames, visible).add_to(m)
+    Legend(visible, changes=bool(changes)).add_to(m)
     MeasureControl().add_to(m)
     _Ready().add_to(m)
     return m
+
+
+CHANGE_COLORS = {"added": "#15803d", "changed": "#1d4ed8"}
+
+
+class ChangeMarks(ScriptElement):
+    """Rings around events and outlines around areas that changed since a moment (``since=``)."""
+
+    _template = _script(
+        """
+(function (map, d) {
+  var BB = window.BB, group = L.layerGroup();
+  d.events.forEach(function (e) {
+    group.addLayer(L.circleMarker([e[0], e[1]], {
+      radius: 13, color: d.colors[e[2]], weight: 3, opacity: 0.95, fill: false, interactive: false,
+    }));
+  });
+  Object.keys(d.areas).forEach(function (layerId) {
+    var kinds = d.areas[layerId], features = BB.index[layerId] || {};
+    Object.keys(kinds).forEach(function (id) {
+      var f = features[id];
+      if (!f || !f.getLatLngs) return;
+      var Shape = f instanceof L.Polygon ? L.polygon : L.polyline;
+      group.addLayer(Shape(f.getLatLngs(), {
+        color: d.colors[kinds[id]], weight: 5, opacity: 0.85, dashArray: "1 8", lineCap: "round", fill: false, interactive: false,
+      }));
+    });
+  });
+  group.addTo(map);
+  BB.changeMarks = group;
+})({{ this._parent.get_name() }}, {{ this.payload_js }});
+"""
+    )
+
+    def __init__(self, changes: Mapping[str, Mapping[str, str]], frames: Mapping[str, gpd.GeoDataFrame], visible: list[str]):
+        super().__init__()
+        self._name = "ChangeMarks"
+        events = []
+        marked = changes.get("events", {})
+        if "events" in visible and marked:
+            frame = frames["events"]
+            hit = frame[frame["id"].isin(marked.keys())]
+            events = [
+                [round(g.y, 6), round(g.x, 6), marked[i]]
+                for i, g in zip(hit["id"], hit.geometry)
+                if marked[i] in CHANGE_COLORS
+            ]
+        areas = {
+            layer_id: {i: k for i, k in kinds.items() if k in CHANGE_COLORS}
+            for layer_id, kinds in changes.items()
+            if layer_id != "events" and layer_id in visible
+        }
+        self.count = len(events) + sum(len(v) for v in areas.values())
+        self.payload_js = js_literal({"events": events, "areas": areas, "colors": CHANGE_COLORS})
 
 
 class MeasureControl(ScriptElement):

@@ -18,5 +18,6 @@ map_column, panel_column = st.columns([3, 1.25], gap="medium")
 # click its new content reaches the browser before the map is rebuilt and sent again.
 with panel_column:
     panel.render_panel(layers, current, on_close=lambda: session.select(None, None))
+    panel.render_changes(layers, current, on_select=session.select)
 with map_column:
     mapview.show_map(layers, current)

@@ -174,3 +174,19 @@ def test_layer_specs_are_complete(layer_data):
         for field, _ in spec.panel_fields:
             assert field in frame.columns, (spec.id, field)
     assert LAYERS_BY_ID["events"].group == "events"
+
+
+def test_changes_since_are_drawn_as_rings_and_outlines_and_explained(layer_data, settings):
+    from layers.render import CHANGE_COLORS, ChangeMarks
+
+    frames = dict(layer_data.display)
+    event_id = layer_data.full["events"]["id"].iloc[0]
+    area_id = layer_data.full["kfor_areas"]["id"].iloc[0]
+    changes = {"events": {event_id: "added", "gone-event": "retired"}, "kfor_areas": {area_id: "changed"}}
+    marks = ChangeMarks(changes, frames, ["events", "kfor_areas"])
+    assert marks.count == 2  # retired features are not drawn (they are listed)
+    html = rendered(build_map(frames, ["events", "kfor_areas"], basemap="offline", settings=settings, changes=changes))
+    assert CHANGE_COLORS["added"] in html and area_id in html and "Changed since the chosen moment" in html
+    assert ChangeMarks(changes, frames, ["kfor_areas"]).count == 1  # hidden events: no rings for them
+    plain = rendered(build_map(frames, ["events"], basemap="offline", settings=settings))
+    assert "ChangeMarks" not in plain and "Changed since the chosen moment" not in plain

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import BANJSKA_ATTACK
 
 REPO = Path(__file__).resolve().parent.parent
-PAGES = ["pages/map.py", "pages/timeline.py", "pages/layers.py", "pages/analysis.py", "pages/about.py"]
+PAGES = ["pages/map.py", "pages/timeline.py", "pages/layers.py", "pages/analysis.py", "pages/about.py", "pages/edit.py"]
 
 
 def run_app(query: dict[str, str] | None = None, page: str | None = None) -> AppTest:
@@ -187,3 +187,33 @@ def test_broken_data_shows_what_to_fix_instead_of_a_partial_map(tmp_path, monkey
     assert at.error and "failed validation" in at.error[0].value
     assert "field 'date'" in at.code[0].value
     assert not at.get("iframe")
+
+
+def test_since_marks_changes_in_the_panel_and_lists_them(tmp_path, monkeypatch, fresh_caches):
+    import copy
+    import datetime as dt
+    import time
+
+    from layers.config import load_settings
+    from store import open_store
+
+    url = f"sqlite:///{tmp_path / 'since.sqlite'}"
+    monkeypatch.setenv("BORDER_BRIEF_DATABASE_URL", url)
+    store = open_store(load_settings())
+    time.sleep(1.1)
+    since = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    time.sleep(1.1)
+    feature, revision = store.head("events", BANJSKA_ATTACK)
+    feature = copy.deepcopy(feature)
+    feature["properties"]["summary"] += " Corrected."
+    store.save("events", feature, base_revision=revision, author="analyst")
+    store.close()
+
+    at = run_app({"since": since.strftime("%Y-%m-%dT%H:%M:%S"), "event": BANJSKA_ATTACK})
+    assert "badge[Changed since" in all_markdown(at), all_markdown(at)[:500]
+    assert "Changes since" in all_markdown(at)
+    assert any(b.label.startswith("Changed: ") for b in at.button)
+    from ui.state import parse_since
+
+    assert parse_since(query(at)["since"]) == since
+    assert at.checkbox(key="bb_since_on").value is True

@@ -330,3 +330,28 @@ def test_the_command_line_imports_reports_and_refuses_bad_files(tmp_path, store_
     failed = run("import", str(latin), "--author", "cli")
     assert failed.returncode == 2 and "UTF-8" in failed.stderr
     assert store.version() == version
+
+
+def test_changes_since_lists_new_changed_and_retired_features(store):
+    import datetime as dt
+    import time
+
+    time.sleep(1.1)  # revisions are stamped to the second
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    time.sleep(1.1)
+    assert store.changes_since(before) == []
+    events = events_file_features()
+    new = copy.deepcopy(events[6])
+    new["properties"]["id"] = "2023-09-24-since-test-event"
+    store.import_features("events", [new], author="feeds")
+    feature, revision = banjska_feature(store)
+    retitle(feature, " (changed)")
+    store.save("events", feature, base_revision=revision, author="analyst")
+    gone = store.head("events", events[7]["properties"]["id"])
+    store.retire("events", events[7]["properties"]["id"], base_revision=gone[1], author="analyst", reason="duplicate")
+    kinds = {(c.layer, c.feature_id): c.kind for c in store.changes_since(before)}
+    assert kinds == {
+        ("events", "2023-09-24-since-test-event"): "added",
+        ("events", BANJSKA): "changed",
+        ("events", events[7]["properties"]["id"]): "retired",
+    }

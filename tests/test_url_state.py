@@ -37,6 +37,18 @@ def test_full_query_round_trips():
     assert parsed == original
 
 
+def test_since_round_trips_in_utc_and_bad_values_become_notices():
+    original = AppState(("events",), dt.date(2023, 9, 1), dt.date(2023, 10, 31),
+                        since=dt.datetime(2023, 9, 24, 6, 45, tzinfo=dt.timezone.utc))
+    query = to_query(original)
+    assert query["since"] == "2023-09-24T06:45"
+    parsed, notices = parse_query(query, BOUNDS)
+    assert parsed == original and notices == []
+    for bad in ("2023-09-24", "2023-09-24T25:00", "2023-09-24T06:45\n", "yesterday", "2023-02-30T10:00"):
+        parsed, notices = parse_query({"since": bad}, BOUNDS)
+        assert parsed.since is None and len(notices) == 1 and "YYYY-MM-DDTHH:MM" in notices[0]
+
+
 def test_a_selection_is_always_drawn_its_hidden_layer_is_shown():
     state, notices = parse_query({"layers": "border", "event": "2023-09-24-banjska-attack"}, BOUNDS)
     assert state.layers == ("border", "events") and state.event == "2023-09-24-banjska-attack"

@@ -104,3 +104,22 @@ def analysis_figures() -> dict:
     """Measured figures of the published layers (computed once per data version)."""
     base = base_layer_data()
     return _analysis(base, _data_key())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _changes(since_iso: str, version: int) -> dict[str, dict[str, str]]:
+    import datetime as dt
+
+    changes = store().changes_since(dt.datetime.fromisoformat(since_iso))
+    out: dict[str, dict[str, str]] = {}
+    for change in changes:
+        out.setdefault(change.layer, {})[change.feature_id] = change.kind
+    return out
+
+
+def changes_since(since) -> dict[str, dict[str, str]]:
+    """layer -> feature id -> "added" | "changed" | "retired", for changes after ``since`` (UTC);
+    empty without ``since``. Cached per store version."""
+    if since is None:
+        return {}
+    return _changes(since.isoformat(), store().version())

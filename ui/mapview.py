@@ -36,6 +36,7 @@ def show_map(layers: LayerData, current: AppState) -> None:
         settings=data.settings(),
         view=(view.lat, view.lon, view.zoom) if view else None,
         view_token=session.view_token(),
+        changes=data.changes_since(current.since),
     )
     st_folium(
         m,

@@ -119,12 +119,31 @@ def render_panel(layers: LayerData, current: AppState, on_close: Callable[[], No
             st.warning("The selected item is no longer in the data.")
             return
         st.button("Close ✕", key="bb_panel_close", on_click=on_close, help="Close the details panel")
+        if layer_id in EDITABLE_LAYERS:
+            st.button("Edit", key="bb_panel_edit", on_click=_request_edit, args=(layer_id, feature_id),
+                      help="Change or retire it on the Edit page")
+            # st.switch_page cannot run inside a callback: the callback leaves a flag.
+            if st.session_state.pop(_EDIT_SWITCH, False):
+                st.switch_page("pages/edit.py")
+        kind = data.changes_since(current.since).get(layer_id, {}).get(feature_id)
+        if kind in ("added", "changed"):
+            since = f"{current.since:%Y-%m-%d %H:%M} UTC"
+            st.badge(f"New since {since}" if kind == "added" else f"Changed since {since}",
+                     color="green" if kind == "added" else "blue")
         if layer_id == "events":
             render_event(feature, current)
         else:
             render_feature(layer_id, feature)
         if layer_id in EDITABLE_LAYERS:
             render_history(layer_id, feature_id)
+
+
+_EDIT_SWITCH = "bb_edit_switch"
+
+
+def _request_edit(layer_id: str, feature_id: str) -> None:
+    st.session_state["bb_edit_target"] = (layer_id, feature_id)
+    st.session_state[_EDIT_SWITCH] = True
 
 
 def _what_changed(revision) -> str:
@@ -170,3 +189,32 @@ def _restore(layer_id: str, feature_id: str, revision: int, author: str) -> None
         data.store().restore_revision(layer_id, feature_id, revision, author=author)
     except StoreError as exc:
         st.session_state["bb_restore_failed"] = str(exc)
+
+
+def render_changes(layers: LayerData, current: AppState, on_select: Callable[[str, str], None]) -> None:
+    """The list of what changed since ``current.since``: each live item opens in the panel."""
+    if current.since is None:
+        return
+    changes = data.changes_since(current.since)
+    items = [(layer_id, feature_id, kind) for layer_id, kinds in changes.items() for feature_id, kind in kinds.items()]
+    with st.container(border=True, key="bb_changes"):
+        st.markdown(f"#### Changes since {current.since:%Y-%m-%d %H:%M} UTC")
+        if not items:
+            st.caption("Nothing was added, changed or retired in the catalogue since then.")
+            return
+        counts = {k: sum(1 for *_, kind in items if kind == k) for k in ("added", "changed", "retired")}
+        st.caption(f"{counts['added']} new · {counts['changed']} changed · {counts['retired']} retired")
+        order = {"added": 0, "changed": 1, "retired": 2}
+        for layer_id, feature_id, kind in sorted(items, key=lambda i: (order[i[2]], i[0], i[1]))[:200]:
+            feature = layers.feature(layer_id, feature_id) if kind != "retired" else None
+            name = (feature or {}).get("name") or feature_id
+            label = {"added": "New", "changed": "Changed", "retired": "Retired"}[kind]
+            spec = LAYERS_BY_ID.get(layer_id)
+            text = f"{label}: {name} ({spec.title if spec else layer_id})"
+            if feature is None:
+                st.markdown(md_escape(text))
+            else:
+                st.button(text, key=f"bb_change_{layer_id}_{feature_id}", on_click=on_select, args=(layer_id, feature_id),
+                          use_container_width=True)
+        if len(items) > 200:
+            st.caption(f"… and {len(items) - 200} more.")

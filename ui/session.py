@@ -100,6 +100,10 @@ def _query_dict() -> dict[str, str]:
 _KEPT_LAYERS = "bb_kept_layers"
 _KEPT_WINDOW = "bb_kept_window"
 _KEPT_BASEMAP = "bb_kept_basemap"
+_KEPT_SINCE = "bb_kept_since"
+_SINCE_ON = "bb_since_on"
+_SINCE_DATE = "bb_since_date"
+_SINCE_TIME = "bb_since_time"
 
 
 def _initialise(b: Bounds) -> None:
@@ -108,6 +112,7 @@ def _initialise(b: Bounds) -> None:
     st.session_state[_KEPT_LAYERS] = parsed.layers
     st.session_state[_KEPT_WINDOW] = (parsed.start, parsed.end)
     st.session_state[_KEPT_BASEMAP] = parsed.basemap
+    st.session_state[_KEPT_SINCE] = parsed.since
     st.session_state[_SELECTION] = parsed.selection
     st.session_state[_VIEW] = parsed.view
     st.session_state[_OPENING_VIEW] = parsed.view
@@ -150,6 +155,14 @@ def _restore_widgets(b: Bounds) -> None:
     if st.session_state.get(_BASEMAP) not in b.basemaps:
         kept = st.session_state.get(_KEPT_BASEMAP)
         st.session_state[_BASEMAP] = kept if kept in b.basemaps else b.default_basemap
+    since = st.session_state.get(_KEPT_SINCE)
+    if not isinstance(st.session_state.get(_SINCE_ON), bool):
+        st.session_state[_SINCE_ON] = since is not None
+    default = since or (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).replace(second=0, microsecond=0)
+    if not isinstance(st.session_state.get(_SINCE_DATE), dt.date):
+        st.session_state[_SINCE_DATE] = default.date()
+    if not isinstance(st.session_state.get(_SINCE_TIME), dt.time):
+        st.session_state[_SINCE_TIME] = default.time().replace(tzinfo=None)
 
 
 def _keep_widgets(b: Bounds) -> None:
@@ -164,9 +177,24 @@ def _keep_widgets(b: Bounds) -> None:
     if window is not None:
         st.session_state[_KEPT_WINDOW] = window
     st.session_state[_KEPT_BASEMAP] = st.session_state.get(_BASEMAP)
+    st.session_state[_KEPT_SINCE] = (
+        _since_from_widgets(st.session_state.get(_KEPT_SINCE))
+        if st.session_state.get(_SINCE_ON)
+        else None
+    )
     selection = st.session_state.get(_SELECTION)
     if selection and selection[0] not in visible:
         st.session_state[_SELECTION] = None
+
+
+def _since_from_widgets(kept: dt.datetime | None) -> dt.datetime:
+    """The moment the date and time widgets show (UTC); a link's seconds are kept while they match."""
+    chosen = dt.datetime.combine(st.session_state[_SINCE_DATE], st.session_state[_SINCE_TIME]).replace(
+        second=0, microsecond=0, tzinfo=dt.timezone.utc
+    )
+    if kept is not None and kept.replace(second=0) == chosen:
+        return kept
+    return chosen
 
 
 def _refresh_view(b: Bounds) -> None:
@@ -208,6 +236,17 @@ def sidebar() -> AppState:
         quick[1].button(
             "All dates", on_click=_set_window, args=((b.first_date, b.last_date),), key="bb_window_all", use_container_width=True
         )
+        st.markdown("#### What changed")
+        st.checkbox(
+            "Mark changes since…",
+            key=_SINCE_ON,
+            help="Ring events and areas added or changed in the catalogue since this moment (UTC) and list "
+            "every change, retirements included; the link carries it as since=.",
+        )
+        if st.session_state.get(_SINCE_ON):
+            when = st.columns(2)
+            when[0].date_input("Date (UTC)", key=_SINCE_DATE, format="YYYY-MM-DD")
+            when[1].time_input("Time (UTC)", key=_SINCE_TIME, step=dt.timedelta(minutes=15))
         st.markdown("#### Basemap")
         current = data.settings()
         names = {"offline": "Offline outlines (no tile server)"} | {t.key: t.name for t in current.tile_servers}
@@ -242,6 +281,7 @@ def state(b: Bounds | None = None) -> AppState:
         end=end,
         view=st.session_state.get(_VIEW),
         basemap=st.session_state.get(_KEPT_BASEMAP) or b.default_basemap,
+        since=st.session_state.get(_KEPT_SINCE),
     )
     current = current.with_selection(*(selection or (None, None)))
     _write_url(current)

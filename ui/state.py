@@ -1,7 +1,8 @@
 """The shareable state of the app and its URL form (pure functions, no Streamlit).
 
 The URL is the state: ``layers=<id>,<id>``, ``from=YYYY-MM-DD``, ``to=YYYY-MM-DD``,
-``event=<id>``, ``feature=<layer>/<id>``, ``lat=``, ``lon=``, ``zoom=``, ``basemap=``;
+``event=<id>``, ``feature=<layer>/<id>``, ``lat=``, ``lon=``, ``zoom=``, ``basemap=``,
+``since=YYYY-MM-DDTHH:MM`` (UTC: mark what changed in the catalogue since then);
 the page is the URL path. :func:`parse_query` never raises: a value it cannot
 use is dropped with a short notice for the user.
 """
@@ -37,6 +38,7 @@ class AppState:
     feature: tuple[str, str] | None = None  # selected non-event feature (layer id, feature id)
     view: View | None = None
     basemap: str = "offline"
+    since: dt.datetime | None = None  # UTC, minute precision: changes since then are marked
 
     def with_selection(self, layer_id: str | None, feature_id: str | None) -> "AppState":
         if layer_id is None or feature_id is None:
@@ -177,7 +179,34 @@ def parse_query(params: Mapping[str, str | list[str]], bounds: Bounds) -> tuple[
         else:
             notices.append(f"Ignored unknown basemap '{shorten(raw_basemap)}'.")
 
-    return AppState(layers, start, end, event, feature, view, basemap), notices
+    since = None
+    raw_since = _one(params, "since")
+    if raw_since:
+        since = parse_since(raw_since)
+        if since is None:
+            notices.append(f"Ignored 'since={shorten(raw_since)}': write it as YYYY-MM-DDTHH:MM (UTC).")
+
+    return AppState(layers, start, end, event, feature, view, basemap, since), notices
+
+
+_SINCE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+
+
+def parse_since(raw: str) -> dt.datetime | None:
+    """``YYYY-MM-DDTHH:MM`` (seconds optional) as an aware UTC datetime, or None."""
+    if not _SINCE.fullmatch(raw):
+        return None
+    try:
+        return dt.datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S" if raw.count(":") == 2 else "%Y-%m-%dT%H:%M").replace(
+            tzinfo=dt.timezone.utc
+        )
+    except ValueError:
+        return None
+
+
+def format_since(value: dt.datetime) -> str:
+    value = value.astimezone(dt.timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
 
 
 def to_query(state: AppState) -> dict[str, str]:
@@ -196,6 +225,8 @@ def to_query(state: AppState) -> dict[str, str]:
         query["lon"] = f"{state.view.lon:.4f}"
         query["zoom"] = str(state.view.zoom)
     query["basemap"] = state.basemap
+    if state.since is not None:
+        query["since"] = format_since(state.since)
     return query
 
 
