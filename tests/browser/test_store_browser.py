@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 
 import pytest
 
-from tests.browser.conftest import checked_context, open_page, wait_for_app
+from tests.browser.conftest import checked_context, map_frame, open_page, wait_for_app
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
@@ -45,6 +46,7 @@ def test_an_import_is_seen_by_a_colleague_and_can_be_undone(browser, app_url, tm
         # the good file: preview, then one batch
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(report))
         page.get_by_text("1 to add, 0 to change").wait_for(timeout=30_000)
+        since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
         page.get_by_role("button", name="Import 1 feature(s) as one batch").click()
         page.get_by_text("Every viewer sees it now").wait_for(timeout=30_000)
 
@@ -58,6 +60,16 @@ def test_an_import_is_seen_by_a_colleague_and_can_be_undone(browser, app_url, tm
             )
             other.get_by_text("History (1 revision)").click()
             assert "Browser Analyst" in other.inner_text(PANEL)
+
+            # a briefing opened with "what changed since": the new report is listed, ringed and badged
+            other, _ = open_page(viewer, app_url + f"/?since={since}")
+            wait_for_app(other)
+            listed = other.get_by_role("button", name="New: Browser test: report imported by an analyst (Events)")
+            listed.wait_for(timeout=30_000)
+            frame = map_frame(other)
+            frame.wait_for_function("() => window.BB && BB.changeMarks && BB.changeMarks.getLayers().length === 1", timeout=20_000)
+            listed.click()
+            other.get_by_text("New since").first.wait_for(timeout=20_000)
 
         # undo the batch: the report is gone for everyone
         wait_for_app(page)
