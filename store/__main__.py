@@ -130,7 +130,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help=f"import a file as one batch (validated whole; at most {MAX_IMPORT_BYTES // 1_000_000} MB)")
     p.add_argument("file")
-    p.add_argument("--format", choices=("geojson", "acled"), help="default: from the file name (.csv = acled)")
+    p.add_argument("--format", choices=("geojson", "csv", "acled"),
+                   help="default: from the file (.geojson/.json; a .csv with ACLED's event_id_cnty column is acled, else the catalogue's columns)")
     p.add_argument("--layer", choices=EDITABLE_LAYERS, default=None, help="for GeoJSON: the layer (default events)")
     p.add_argument("--author", required=True)
     p.add_argument("--comment", default="")

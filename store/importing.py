@@ -20,15 +20,25 @@ class ImportFileError(ValueError):
     """A file that cannot be imported as it is."""
 
 
-def guess_format(name: str) -> str:
-    return "acled" if name.lower().endswith(".csv") else "geojson"
+def guess_format(name: str, data: bytes | None = None) -> str:
+    """geojson, csv (the catalogue's columns) or acled (an ACLED export: it has event_id_cnty)."""
+    if not name.lower().endswith(".csv"):
+        return "geojson"
+    head = (data or b"")[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
+    return "acled" if head and "event_id_cnty" in head[0] else "csv"
 
 
 def parse_import(data: bytes, name: str, *, fmt: str | None = None, layer: str | None = None) -> tuple[str, list[dict]]:
     """(layer, features) from the bytes of an uploaded or named file."""
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportFileError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {MAX_IMPORT_BYTES / 1e6:.0f} MB. Split the file.")
-    fmt = fmt or guess_format(name)
+    fmt = fmt or guess_format(name, data)
+    if fmt == "csv":
+        from store.catalogue_csv import read_catalogue_csv
+
+        if layer not in (None, "events"):
+            raise ImportFileError("a catalogue CSV holds events: import it into the events layer")
+        return "events", read_catalogue_csv(data, name, max_rows=MAX_IMPORT_FEATURES)
     if fmt == "acled":
         from store.acled import read_acled_csv
 
@@ -39,7 +49,7 @@ def parse_import(data: bytes, name: str, *, fmt: str | None = None, layer: str |
             raise LayerValidationError(list(problems))
         return "events", features
     if fmt != "geojson":
-        raise ImportFileError(f"unknown format {fmt!r}; use geojson or acled")
+        raise ImportFileError(f"unknown format {fmt!r}; use geojson, csv or acled")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

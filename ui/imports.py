@@ -46,7 +46,8 @@ def import_section() -> None:
     st.subheader("Import into the catalogue")
     st.caption(
         "A GeoJSON FeatureCollection in the catalogue's schema (events, places or deployment areas; see "
-        "data/EVENTS.md) or an ACLED CSV export (its own column names; both of ACLED's date formats). "
+        "data/EVENTS.md), a CSV of events with the catalogue's columns (see the README), or an ACLED CSV "
+        "export (its own column names; both of ACLED's date formats). "
         "The whole file is checked first: if anything is wrong nothing is written and every problem is "
         "listed. You then see what would be added and changed, matched by id, and commit it as one batch "
         "that every viewer sees at once and that can be undone in one step. "
@@ -61,7 +62,7 @@ def import_section() -> None:
     layer = right.selectbox("Layer (for GeoJSON)", EDITABLE_LAYERS, key="bb_import_layer")
     if upload is not None:
         raw = upload.getvalue()
-        fmt = guess_format(upload.name)
+        fmt = guess_format(upload.name, raw)
         token = hashlib.sha256(raw).hexdigest()[:16] + f"|{fmt}|{layer}|{data.store().version()}"
         checked = st.session_state.get(_CHECKED)
         if checked is None or checked[0] != token:  # a file is parsed once, not on every rerun
