@@ -13,7 +13,7 @@
       button.setAttribute("role", "button");
       button.setAttribute("data-testid", "bb-measure");
       button.textContent = "km";
-      button.style.cssText = "font:bold 11px sans-serif;color:#111";
+      button.style.cssText = "font-weight:bold;font-size:11px;color:#111";  // the font shorthand would reset the line height
       var readout = L.DomUtil.create("div", "bb-measure-readout", box);
       readout.style.cssText = "display:none;background:#fff;padding:2px 6px;font:12px sans-serif;white-space:nowrap";
       var points = [], line = null, dots = L.layerGroup().addTo(map);
