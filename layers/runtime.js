@@ -194,6 +194,10 @@
       window.requestAnimationFrame(function () {
         var ev = pendingMove; pendingMove = null;
         if (BB.measuring) { BB.unhover(); return; }
+        var target = ev.originalEvent && ev.originalEvent.target;
+        if (target && target.closest && target.closest(".leaflet-control")) {  // over the legend or a tool
+          BB.unhover(); map.getContainer().style.cursor = ""; return;
+        }
         var hits = BB.identify(ev.containerPoint);
         map.getContainer().style.cursor = hits.length ? "pointer" : "";
         BB.lastHover = hits.map(function (h) { return h.layerId + "|" + h.featureId; });
