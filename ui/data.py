@@ -60,22 +60,16 @@ def layer_data() -> LayerData:
     except ConfigurationError as exc:
         st.error(f"Configuration problem: {md_escape(exc)}")
         st.stop()
-    except ValidationFailed as exc:
-        st.error(
-            "The catalogue files failed validation, so the store was not seeded and nothing is shown "
-            "rather than a partial map. Fix these problems in the data files:"
-        )
-        st.code("\n".join(str(p) for p in exc.problems[:50]), language=None)
-        st.stop()
-    except StoreError as exc:
-        st.error(f"The catalogue store refused to open: {md_escape(exc)}")
-        st.stop()
-    except LayerValidationError as exc:
+    except (ValidationFailed, LayerValidationError) as exc:
+        # ValidationFailed: the files that seed a new store; LayerValidationError: the derived files.
         st.error(
             "The layer data failed validation, so nothing is shown rather than a partial map. "
             "Fix these problems in the data files:"
         )
         st.code("\n".join(str(p) for p in exc.problems[:50]), language=None)
+        st.stop()
+    except StoreError as exc:
+        st.error(f"The catalogue store refused to open: {md_escape(exc)}")
         st.stop()
     raise AssertionError("unreachable")
 

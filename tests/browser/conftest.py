@@ -14,7 +14,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -182,6 +182,25 @@ def map_frame(page, timeout: float = 30_000):
     frame = handle.content_frame()
     frame.wait_for_function("() => window.BB && window.BB.map && document.querySelector('.leaflet-container')", timeout=timeout)
     return frame
+
+
+# --- reading what the user sees ---------------------------------------------------------
+
+PANEL = ".st-key-bb_panel"
+
+
+def url_params(page) -> dict[str, str]:
+    """The page URL's query parameters (the last value of each)."""
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def wait_for_panel_text(page, text: str, timeout: float = 20_000) -> None:
+    """Wait until the details panel shows ``text``."""
+    page.wait_for_function(
+        """([selector, text]) => { const el = document.querySelector(selector); return el && el.innerText.includes(text); }""",
+        arg=[PANEL, text],
+        timeout=timeout,
+    )
 
 
 # --- acting as a user: the mouse at a pixel ------------------------------------------

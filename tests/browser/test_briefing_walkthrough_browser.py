@@ -41,12 +41,12 @@ from tests.browser.conftest import (
     choose_in_pick_list,
     wait_for_app,
 )
-from tests.browser.test_interaction_browser import clear_spot, map_bounds, url_params, wait_for_panel_text
+from tests.browser.conftest import PANEL, url_params, wait_for_panel_text
+from tests.browser.test_interaction_browser import clear_spot, map_bounds
 from tests.conftest import BANJSKA_ATTACK
 
 pytestmark = pytest.mark.browser
 
-PANEL = ".st-key-bb_panel"
 SIDEBAR = '[data-testid="stSidebarUserContent"]'
 EXCEPTION = '[data-testid="stException"]'
 ARTIFACTS = REPO / "test-artifacts"

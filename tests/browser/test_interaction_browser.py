@@ -14,6 +14,7 @@ import shapely
 
 from tests.browser.conftest import (
     MAP_FRAME,
+    PANEL,
     checked_context,
     click_at,
     click_event,
@@ -21,30 +22,21 @@ from tests.browser.conftest import (
     open_page,
     page_point,
     pick_list,
+    url_params,
     wait_for_app,
+    wait_for_panel_text,
 )
 from layers.render import filter_events
 from tests.conftest import BANJSKA_ATTACK
 from ui.tables import event_table
 
 pytestmark = pytest.mark.browser
-PANEL = ".st-key-bb_panel"
 METRIC = 32634
 SEPT_BUILDUP = "serbian-buildup-boundary-belt-2023-09"
 OCT_FORCES = "serbian-forces-boundary-belt-2023-10"
 KFOR_NORTH = "kfor-reinforcement-north-2023"
 
 
-def url_params(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
-
-
-def wait_for_panel_text(page, text: str, timeout: float = 20_000) -> None:
-    page.wait_for_function(
-        """([selector, text]) => { const el = document.querySelector(selector); return el && el.innerText.includes(text); }""",
-        arg=[PANEL, text],
-        timeout=timeout,
-    )
 
 
 def wait_for_map(page):

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
-
 import pytest
 
-from tests.browser.conftest import MAP_FRAME, checked_context, click_feature, map_frame, open_page, wait_for_app
+from tests.browser.conftest import (
+    MAP_FRAME,
+    PANEL,
+    checked_context,
+    click_feature,
+    map_frame,
+    open_page,
+    url_params,
+    wait_for_app,
+    wait_for_panel_text,
+)
 from tests.conftest import BANJSKA_ATTACK
 
 pytestmark = pytest.mark.browser
-PANEL = ".st-key-bb_panel"
 
 
-def url_params(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
-
-
-def wait_for_panel_text(page, text: str, timeout: float = 20_000) -> None:
-    page.wait_for_function(
-        """([selector, text]) => { const el = document.querySelector(selector); return el && el.innerText.includes(text); }""",
-        arg=[PANEL, text],
-        timeout=timeout,
-    )
 
 
 def test_home_page_draws_the_map_offline(context, app_url, layer_data):
