@@ -17,6 +17,10 @@ _ESCAPES = {
     "'": "\\u0027",
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
+    # streamlit-folium renames identifiers such as map_<hex>, feature_group_<hex> and
+    # drawnItems_draw_control_div_<n> in the map script by pattern, data included; every
+    # pattern it uses contains "_", so with "_" escaped none can match inside our data.
+    "_": "\\u005f",
 }
 _TABLE = str.maketrans(_ESCAPES)
 
