@@ -112,7 +112,7 @@ LOCATION_LANGUAGES = ("en", "sq", "sr")
 MAX_COORDINATE_DECIMALS = 6
 SUMMARY_MAX_CHARS = 900
 
-_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):[0-5]\d")  # matched whole (fullmatch)
 
 
 # --- field validators ---------------------------------------------------------
@@ -137,7 +137,7 @@ def _is_bool(value: Any) -> str | None:
 def _is_time_of_day(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not _TIME_OF_DAY.match(value):
+    if not isinstance(value, str) or not _TIME_OF_DAY.fullmatch(value):
         return f"must be a local time HH:MM (00:00-23:59) or null, got {value!r}"
     return None
 

@@ -119,6 +119,14 @@ def parse_layer(
         ) from None
     except UnicodeDecodeError as exc:
         raise LayerValidationError([Problem(source_name, "", "", f"is not UTF-8 text ({exc.reason})")]) from None
+    except RecursionError:
+        raise LayerValidationError(
+            [Problem(source_name, "", "", "is nested too deeply to be a GeoJSON file (arrays or objects inside each other)")]
+        ) from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise LayerValidationError(
+            [Problem(source_name, "", "", "holds a number with thousands of digits; no coordinate or count needs that many")]
+        ) from None
 
     problems = _check_document(document, source_name)
     if problems:

@@ -9,16 +9,20 @@ wrong and how to fix it. Validation never changes data.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 Validator = Callable[[Any], "str | None"]
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PARTIAL_DATE_PATTERN = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-URL_PATTERN = re.compile(r"^https?://[^\s<>\"']+$")
+# Patterns are matched against the whole value with ``fullmatch``: ``re.match`` with a
+# final ``$`` would also accept the value followed by a newline.
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+PARTIAL_DATE_PATTERN = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+# No backslash: browsers read it as "/", so the host they open would differ from ours.
+URL_PATTERN = re.compile(r"https?://[^\s<>\"'\\]+")
 
 STATUSES = ("confirmed", "reported", "assessed", "claimed")
 
@@ -26,7 +30,7 @@ STATUSES = ("confirmed", "reported", "assessed", "claimed")
 # --- validators -------------------------------------------------------------
 
 def is_id(value: Any) -> str | None:
-    if not isinstance(value, str) or not ID_PATTERN.match(value):
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
         return (
             f"must be a readable id of lower-case letters, digits and hyphens "
             f"(1-80 characters, e.g. 'banjska-attack'), got {value!r}"
@@ -47,8 +51,10 @@ def is_optional_text(value: Any) -> str | None:
 
 
 def is_number(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"must be a number, got {value!r}"
+    # NaN and infinity (JSON's NaN/Infinity, or 1e999) are refused: they cannot be written
+    # back as JSON, drawn or measured.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return f"must be a finite number, got {value!r}"
     return None
 
 
@@ -58,7 +64,7 @@ def is_optional_number(value: Any) -> str | None:
 
 def is_date(value: Any) -> str | None:
     """An ISO calendar date, YYYY-MM-DD, that exists."""
-    if not isinstance(value, str) or not DATE_PATTERN.match(value):
+    if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
         return f"must be an ISO date YYYY-MM-DD, got {value!r}"
     try:
         _dt.date.fromisoformat(value)
@@ -73,14 +79,21 @@ def is_optional_date(value: Any) -> str | None:
 
 def is_partial_date(value: Any) -> str | None:
     """YYYY, YYYY-MM or YYYY-MM-DD (publication dates of datasets are often coarse)."""
-    if not isinstance(value, str) or not PARTIAL_DATE_PATTERN.match(value):
+    if not isinstance(value, str) or not PARTIAL_DATE_PATTERN.fullmatch(value):
         return f"must be a date YYYY-MM-DD (or YYYY-MM, YYYY), got {value!r}"
     return None
 
 
 def is_url(value: Any) -> str | None:
-    if not isinstance(value, str) or not URL_PATTERN.match(value):
+    """An http(s) URL without user information (``https://site@other.example/`` opens other.example)."""
+    if not isinstance(value, str) or not URL_PATTERN.fullmatch(value):
         return f"must be an http(s) URL, got {value!r}"
+    authority = re.split(r"[/?#]", value.split("://", 1)[1], maxsplit=1)[0]
+    if "@" in authority:
+        return (
+            f"must not carry user information before '@' (it opens {authority.rsplit('@', 1)[1]!r}, "
+            f"not the site it shows first); link the site itself, got {value!r}"
+        )
     return None
 
 

@@ -28,6 +28,8 @@ def _line(label: str, value: Any) -> None:
 
 
 def _sources(sources: Any) -> None:
+    from ui.text import url_host  # kept beside its one use
+
     if not isinstance(sources, list) or not sources:
         return
     st.markdown("**Sources**")
@@ -35,7 +37,9 @@ def _sources(sources: Any) -> None:
     for source in sources:
         if not isinstance(source, dict):
             continue
-        meta = " · ".join(md_escape(source.get(k)) for k in ("publisher", "date") if source.get(k))
+        # The host beside the publisher: the reader sees which site a link opens before clicking.
+        parts = (source.get("publisher"), url_host(source.get("url")), source.get("date"))
+        meta = " · ".join(md_escape(part) for part in parts if part)
         lines.append(f"- {md_link(source.get('title'), source.get('url'))} — {meta}")
     st.markdown("\n".join(lines))
 
