@@ -38,9 +38,16 @@ def is_id(value: Any) -> str | None:
     return None
 
 
+# Control characters other than tab and line breaks: NUL cannot be stored in PostgreSQL's
+# JSON, and the others are invisible in the panel while they change what a text says.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def is_text(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return f"must be non-empty text, got {value!r}"
+    if control := _CONTROL_CHARACTERS.search(value):
+        return f"must not contain control characters, found U+{ord(control.group()):04X} in {value!r}"
     return None
 
 
