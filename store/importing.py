@@ -60,8 +60,8 @@ def parse_import(data: bytes, name: str, *, fmt: str | None = None, layer: str |
         raise ImportFileError(f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
         raise ImportFileError(f"{name} is nested too deeply to be a GeoJSON file") from None
-    except ValueError as exc:  # e.g. an integer with thousands of digits
-        raise ImportFileError(f"{name} holds a value that cannot be read ({exc})") from None
+    except ValueError:  # an integer with thousands of digits
+        raise ImportFileError(f"{name} holds a number too long to be a coordinate or a count; check the file") from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection" or not isinstance(document.get("features"), list):
         raise ImportFileError(f"{name} must be a GeoJSON FeatureCollection with a 'features' list")
     features = document["features"]

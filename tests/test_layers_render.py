@@ -13,6 +13,7 @@ import pytest
 from shapely.geometry import Point
 
 from layers import assets
+from layers.js import js_literal
 from layers.catalog import DEFAULT_VISIBLE, LAYERS, LAYERS_BY_ID
 from layers.config import load_settings
 from layers.render import DETAIL_LIMIT, build_map, event_payload, filter_events
@@ -70,11 +71,12 @@ def test_every_visible_layer_is_drawn_with_all_its_feature_ids(frames, settings)
     for layer_id in ALL_LAYERS:
         if layer_id == "events":
             continue
-        assert f'"{layer_id}"' in html
+        # data enters the page as js_literal text (underscores escaped, see layers/js.py)
+        assert js_literal(layer_id) in html
         for feature_id in frames[layer_id]["id"]:
-            assert f'"id":"{feature_id}"' in html, (layer_id, feature_id)
+            assert '"id":' + js_literal(feature_id) in html, (layer_id, feature_id)
     for event_id in frames["events"]["id"]:
-        assert f'"{event_id}"' in html
+        assert js_literal(event_id) in html
 
 
 def test_hidden_layers_are_not_drawn(frames, settings):

@@ -19,7 +19,6 @@ MAX_NOTICE_VALUE = 40
 LAT_RANGE = (-85.0, 85.0)
 LON_RANGE = (-180.0, 180.0)
 ZOOM_RANGE = (3, 18)
-_SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
 
 @dataclass(frozen=True)
