@@ -47,6 +47,7 @@ from ui.text import md_escape
 NEW = "__new__"  # the feature chooser's "add a new one" entry
 CLAIM_COLUMNS = ("party", "claim")
 SOURCE_COLUMNS = ("publisher", "title", "date", "url")
+SOURCE_WIDTHS = {"publisher": 180, "title": 300, "date": 110, "url": 300}  # pixels
 AREA_LAYERS = ("kfor_areas", "serbian_deployments")
 COORDINATE_DECIMALS = 6
 
@@ -461,19 +462,22 @@ def _show_problems(*fields: str) -> None:
 def _sources_editor(gen: int) -> pd.DataFrame:
     rows = (st.session_state.get(_ROWS) or {}).get("sources") or []
     st.markdown("**Sources** (at least one: publisher, title, publication date YYYY-MM-DD, http(s) link)")
-    frame = st.data_editor(
+    frame = st.container(key="bb_edit_sources").data_editor(
         pd.DataFrame(rows, columns=list(SOURCE_COLUMNS)),
         key=f"bb_edit_sources_{gen}",
         num_rows="dynamic",
         width="stretch",
         hide_index=True,
-        column_config={
-            "publisher": st.column_config.TextColumn("publisher", help="Who published it, e.g. NATO, RFE/RL"),
-            "title": st.column_config.TextColumn("title"),
-            "date": st.column_config.TextColumn("date", help="Publication date YYYY-MM-DD"),
-            "url": st.column_config.TextColumn("url", help="http(s) address"),
+        column_config={  # fixed widths: a browser test (and the eye) finds each column at the same place
+            "publisher": st.column_config.TextColumn("publisher", help="Who published it, e.g. NATO, RFE/RL",
+                                                     width=SOURCE_WIDTHS["publisher"]),
+            "title": st.column_config.TextColumn("title", width=SOURCE_WIDTHS["title"]),
+            "date": st.column_config.TextColumn("date", help="Publication date YYYY-MM-DD", width=SOURCE_WIDTHS["date"]),
+            "url": st.column_config.TextColumn("url", help="http(s) address", width=SOURCE_WIDTHS["url"]),
         },
     )
+    complete = [r for r in rows_to_records(frame_rows(frame), SOURCE_COLUMNS) if len(r) == len(SOURCE_COLUMNS)]
+    st.caption(f"{len(complete)} complete source{'' if len(complete) == 1 else 's'} (publisher, title, date and link).")
     _show_problems("sources")
     return frame
 
@@ -770,16 +774,21 @@ def render_page() -> None:
         "recorded with your name; a save on top of a version someone else changed meanwhile is refused and "
         "both versions are shown. Nothing invalid is written."
     )
-    _show_done()
+    # Messages come and go; one container always holds them, so the elements below keep
+    # their places between runs (an expander that moved would fold itself again).
+    messages = st.container()
+    with messages:
+        _show_done()
     author = author_field()
     layer, choice = _chooser(layer_data)
     if st.session_state.get(_LOADED) != (layer, choice):
         _load(layer, choice)
         layer, choice = st.session_state[_LOADED]
-    error = st.session_state.pop(_ERROR, None)
-    if error:
-        st.error(md_escape(error))
-    _show_conflict()
+    with st.container():
+        error = st.session_state.pop(_ERROR, None)
+        if error:
+            st.error(md_escape(error))
+        _show_conflict()
     new = choice == NEW
     base = st.session_state.get(_BASE)
     st.caption("A new feature" if new else f"Editing revision {base} of `{choice}`")
