@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import checked_context, open_page, wait_for_app
 from ui.edit import SOURCE_WIDTHS
@@ -73,8 +74,11 @@ def test_an_analyst_adds_an_event_a_viewer_reads_it_then_it_is_retired(browser, 
 
         _type_into(page, "Your name (recorded with every change you make)", "Browser Editor")
         _choose(page, "Gazetteer place", "Jarinje crossing")
-        assert page.get_by_label("English", exact=True).input_value() == "Jarinje crossing"
-        assert page.get_by_label("Related ids (places it concerns, main place first; comma-separated)").input_value() == "jarinje-crossing"
+        # the place's names and id fill the fields (once the run the choice started is over)
+        expect(page.get_by_label("English", exact=True)).to_have_value("Jarinje crossing", timeout=15_000)
+        expect(page.get_by_label("Related ids (places it concerns, main place first; comma-separated)")).to_have_value(
+            "jarinje-crossing", timeout=15_000)
+        wait_for_app(page)
         _type_into(page, "Title (short headline)", TITLE)
         page.get_by_text(NEW_ID).first.wait_for(timeout=10_000)
         _type_into(page, "Actors (one per line)", "Kosovo Police", area=True)
