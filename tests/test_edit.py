@@ -324,3 +324,14 @@ def test_a_deployment_areas_properties_can_be_edited(own_store, layer_data):
     assert not at.exception, [e.value for e in at.exception]
     feature, revision = own_store.head("kfor_areas", area_id)
     assert revision == 2 and feature["properties"]["strength"] == "about 200"
+
+
+def test_typed_coordinates_outside_the_region_are_flagged_and_the_map_mode_draws_an_offline_map(own_store):
+    at = run_app(page="pages/edit.py")
+    at.radio(key="bb_edit_position_mode").set_value("Coordinates").run()
+    at.number_input(key="bb_edit_lat").set_value(21.1).run()  # latitude and longitude swapped
+    at.number_input(key="bb_edit_lon").set_value(42.9).run()
+    assert any("lies outside the region" in e.value for e in at.error)
+    at.radio(key="bb_edit_position_mode").set_value("Click on the map").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Click the map to place the point" in c.value for c in at.caption)
