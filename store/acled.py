@@ -30,11 +30,15 @@ Mapping (ACLED column -> catalogue field):
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as _dt
+import gc
+import hashlib
 import io
 import json
 import math
+import pickle
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -115,6 +119,25 @@ _WEB_DATE = re.compile(r"^(\d{1,2}) ([A-Za-z]+) (\d{4})$")  # 24 September 2023 
 _OLD_DATE = re.compile(r"^(\d{1,2})-([A-Za-z]{3})-(\d{2})$")  # 24-Sep-23 (older exports)
 _WHOLE_NUMBER = re.compile(r"^\d+$")
 
+# Digests of the last feature lists that passed geo.events.parse_events whole in _validate.
+# parse_events depends on nothing but the features (their JSON text), so Store.import_features
+# need not validate the very same features a second time: see passed_validation. The digest
+# is of the features' pickle, which records every value with its exact type (1, 1.0 and True
+# differ), so any change made to them in between means a new, full validation.
+_VALIDATED: collections.deque[bytes] = collections.deque(maxlen=4)
+
+
+def _digest(features: list[dict[str, Any]]) -> bytes:
+    return hashlib.blake2b(pickle.dumps(features, protocol=5), digest_size=32).digest()
+
+
+def passed_validation(features: list[dict[str, Any]]) -> bool:
+    """True when exactly these features (same values, same types) recently passed ``parse_events`` whole here."""
+    try:
+        return _digest(features) in _VALIDATED
+    except Exception:  # anything pickle cannot take was never validated here
+        return False
+
 
 @dataclass(frozen=True)
 class RowProblem(Problem):
@@ -159,6 +182,18 @@ def read_acled_csv(
         problem of the whole file). A file with any problem must be refused as a
         whole: import nothing from it; the features are only there to preview.
     """
+    # Hundreds of thousands of small dicts and lists are built here, none of them garbage:
+    # the cyclic collector's repeated full passes over them are skipped (as in store.api).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_acled_csv(data, file_name, max_rows)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_acled_csv(data: bytes, file_name: str, max_rows: int) -> tuple[list[dict[str, Any]], list[RowProblem]]:
     text, problem = _decode(data, file_name)
     if problem:
         return [], [problem]
@@ -553,7 +588,8 @@ def _validate(built: list[tuple[int, dict[str, Any]]], file_name: str) -> tuple[
             problems.append(_problem(file_name, row, column, message))
             rows.discard(row)
         return rows, problems
+    _VALIDATED.append(_digest(features))
     return rows, []
 
 
-__all__ = ["REQUIRED_COLUMNS", "RowProblem", "read_acled_csv"]
+__all__ = ["REQUIRED_COLUMNS", "RowProblem", "passed_validation", "read_acled_csv"]

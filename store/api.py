@@ -9,13 +9,17 @@ revision it was based on; if the feature moved on in between, the save is refuse
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import geopandas as gpd
+import numpy as np
 import shapely
 import sqlalchemy as sa
 from shapely.geometry import mapping, shape
@@ -23,6 +27,7 @@ from shapely.geometry import mapping, shape
 from geo.events import LAYER_ID as EVENTS, parse_events
 from geo.io import LayerValidationError, Problem, features_to_frame, parse_layer
 from store import db
+from store.acled import passed_validation
 from store.schema import batches, heads, revisions, store_meta
 
 EDITABLE_LAYERS = ("events", "places", "kfor_areas", "serbian_deployments")
@@ -121,15 +126,52 @@ def _ewkt(geometry: dict) -> str:
 
 def _shapes(values: Sequence[Any]) -> list:
     """Geometries as read back: EWKB elements from PostGIS, EWKT text from SQLite."""
-    out = []
-    for value in values:
-        if value is None:
-            out.append(None)
-        elif isinstance(value, str):
-            out.append(shapely.from_wkt(value.split(";", 1)[-1]))
-        else:
-            out.append(shapely.from_wkb(bytes(value.data)))
+    out: list = [None] * len(values)
+    texts = [(i, value.split(";", 1)[-1]) for i, value in enumerate(values) if isinstance(value, str)]
+    binary = [(i, bytes(value.data)) for i, value in enumerate(values) if value is not None and not isinstance(value, str)]
+    # One vectorised shapely call per kind instead of one call per row.
+    for pairs, read in ((texts, shapely.from_wkt), (binary, shapely.from_wkb)):
+        if pairs:
+            data = np.empty(len(pairs), dtype=object)
+            data[:] = [value for _, value in pairs]
+            for (i, _), geometry in zip(pairs, read(data)):
+                out[i] = geometry
     return out
+
+
+def _ewkts(geometries: Sequence[dict]) -> list[str]:
+    """:func:`_ewkt` of many GeoJSON geometries: Points in one vectorised shapely call."""
+    out: list[str | None] = [None] * len(geometries)
+    points, coordinates = [], []
+    for i, geometry in enumerate(geometries):
+        xy = geometry.get("coordinates") if isinstance(geometry, dict) and geometry.get("type") == "Point" else None
+        if (isinstance(xy, (list, tuple)) and len(xy) == 2
+                and all(type(c) in (int, float) for c in xy)):
+            points.append(i)
+            coordinates.append(xy)
+        else:
+            out[i] = _ewkt(geometry)
+    if points:
+        texts = shapely.to_wkt(shapely.points(np.array(coordinates, dtype=float)), rounding_precision=-1)
+        for i, text in zip(points, texts):
+            out[i] = "SRID=4326;" + text
+    return out  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _bulk():
+    """No cyclic garbage collection while many small objects are built (they are not garbage).
+
+    Full collections walk every live object again and again while 100,000 features'
+    dicts and lists are created; the collector runs as usual afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _plain(properties: dict) -> dict:
@@ -137,9 +179,25 @@ def _plain(properties: dict) -> dict:
     return json.loads(json.dumps(properties, ensure_ascii=False, allow_nan=False))
 
 
+def _is_plain(value: Any) -> bool:
+    """True when :func:`_plain` would give back an equal value of the same types."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        return all(type(key) is str and _is_plain(item) for key, item in value.items())
+    if kind is list:
+        return all(_is_plain(item) for item in value)
+    return False
+
+
 def _changed_fields(before: dict | None, before_wkt: str | None, after: dict, after_wkt: str | None) -> tuple[str, ...]:
-    before = before or {}
-    names = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if not before:  # a new feature: every field that is set (JSON values only equal None when None)
+        names = sorted(k for k, v in after.items() if v is not None)
+    else:
+        names = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     if before_wkt != after_wkt:
         names.append("geometry")
     return tuple(names)
@@ -223,10 +281,21 @@ class Store:
 
     def current(self, layer: str) -> gpd.GeoDataFrame:
         """The live features of ``layer`` as a frame, like the file loaders give (validated on write)."""
+        # The properties come as JSON text (no per-row decoding by the driver or SQLAlchemy)
+        # and are decoded in one call; as _current_rows otherwise.
+        query = (
+            sa.select(sa.cast(revisions.c.properties, sa.Text).label("properties"), revisions.c.geometry)
+            .join(heads, heads.c.revision_row == revisions.c.id)
+            .where(heads.c.layer == layer, heads.c.retired.is_(False))
+            .order_by(revisions.c.feature_id)
+        )
         with self._reader.connect() as connection:
-            rows = self._current_rows(connection, layer)
-        records = [dict(row.properties) for row in rows]
-        frame = gpd.GeoDataFrame(records, geometry=_shapes([row.geometry for row in rows]), crs=4326)
+            rows = connection.execute(query).all()
+        with _bulk():
+            records = json.loads("[" + ",".join(row.properties for row in rows) + "]")
+            geometries = _shapes([row.geometry for row in rows])
+            del rows
+            frame = gpd.GeoDataFrame(records, geometry=geometries, crs=4326)
         if frame.empty:
             return features_to_frame([])
         if layer == EVENTS:
@@ -302,10 +371,12 @@ class Store:
                 query = query.where(heads.c.feature_id.in_(wanted))
         rows = list(connection.execute(query))
         geometries = _shapes([row.geometry for row in rows])
+        present = [g for g in geometries if g is not None]
+        texts = iter(shapely.to_wkt(np.array(present, dtype=object), rounding_precision=-1) if present else ())
         return {
             row.feature_id: _Head(
                 row.revision, row.retired, row.properties,
-                "SRID=4326;" + shapely.to_wkt(g, rounding_precision=-1) if g is not None else None, row.author,
+                "SRID=4326;" + next(texts) if g is not None else None, row.author,
             )
             for row, g in zip(rows, geometries)
         }
@@ -331,8 +402,13 @@ class Store:
             return
         for row in rows:
             row.update(layer=layer, author=author, created_at=when, comment=comment, batch_id=batch)
+        # A plain executemany (RETURNING in parameter order runs one statement per row on
+        # SQLite), then the new rows' ids by their batch: one indexed query.
+        connection.execute(sa.insert(revisions), rows)
         inserted = connection.execute(
-            sa.insert(revisions).returning(revisions.c.id, revisions.c.feature_id, sort_by_parameter_order=True), rows
+            sa.select(revisions.c.id, revisions.c.feature_id)
+            .where(revisions.c.batch_id == batch, revisions.c.layer == layer)
+            .order_by(revisions.c.id)
         ).all()
         ids = {feature_id: row_id for row_id, feature_id in inserted}
         new_heads = [r for r in rows if r["feature_id"] not in known]
@@ -382,7 +458,11 @@ class Store:
         The features are validated whole first; an identical feature is left alone, so
         importing the same file twice changes nothing.
         """
-        validate_features(layer, features, source or "<import>")
+        with _bulk():
+            # An ACLED file's features were just validated whole by parse_events (store.acled):
+            # exactly the same features are not validated a second time.
+            if not (layer == EVENTS and passed_validation(features)):
+                validate_features(layer, features, source or "<import>")
         author = _author(author)
 
         def work(connection: sa.Connection) -> WriteResult:
@@ -394,19 +474,24 @@ class Store:
             self._write(connection, layer, batch, when, author, comment, rows, known)
             return WriteResult(batch, plan)
 
-        if dry_run:
-            with self._reader.connect() as connection:
-                return work(connection)
-        return self._run_write(work)
+        with _bulk():
+            if dry_run:
+                with self._reader.connect() as connection:
+                    return work(connection)
+            return self._run_write(work)
 
     @staticmethod
     def _plan(layer: str, features: list[dict], known: dict[str, _Head]) -> tuple[list[Change], list[dict]]:
         plan: list[Change] = []
         rows: list[dict] = []
-        for feature in features:
-            properties = _plain(feature["properties"])
+        # _plain of every feature: properties that are plain JSON values already (dicts with
+        # text keys, lists, text, finite numbers, booleans, null) are what _plain would return;
+        # anything else makes one JSON round trip. _ewkt of every feature in one shapely call.
+        everything = [feature["properties"] for feature in features]
+        plains = everything if _is_plain(everything) else _plain(everything)  # type: ignore[arg-type]
+        wkts = _ewkts([feature["geometry"] for feature in features])
+        for properties, wkt in zip(plains, wkts):
             feature_id = properties["id"]
-            wkt = _ewkt(feature["geometry"])
             head = known.get(feature_id)
             if head is not None and not head.retired and head.properties == properties and head.wkt == wkt:
                 plan.append(Change(layer, feature_id, "unchanged"))
