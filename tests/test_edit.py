@@ -190,7 +190,7 @@ def _open_event(event_id: str = BANJSKA_ATTACK, author: str = ""):
     at = run_app(page="pages/edit.py")
     at.selectbox(key="bb_edit_choice").set_value(event_id).run()
     if author:
-        at.text_input(key="bb_author").input(author).run()
+        at.text_input(key="bb_author_input").input(author).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.text_input(key="bb_edit_title").value == _catalogue_event(event_id)["properties"]["title"]
     return at
@@ -305,7 +305,7 @@ def test_a_place_can_be_edited(own_store):
     at = run_app(page="pages/edit.py")
     at.selectbox(key="bb_edit_layer").set_value("places").run()
     at.selectbox(key="bb_edit_choice").set_value("jarinje-crossing").run()
-    at.text_input(key="bb_author").input("Gazetteer Keeper").run()
+    at.text_input(key="bb_author_input").input("Gazetteer Keeper").run()
     at.text_input(key="bb_edit_kind").input("border crossing").run()
     at.button(key="bb_edit_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -318,7 +318,7 @@ def test_a_deployment_areas_properties_can_be_edited(own_store, layer_data):
     at = run_app(page="pages/edit.py")
     at.selectbox(key="bb_edit_layer").set_value("kfor_areas").run()
     at.selectbox(key="bb_edit_choice").set_value(area_id).run()
-    at.text_input(key="bb_author").input("Force Analyst").run()
+    at.text_input(key="bb_author_input").input("Force Analyst").run()
     at.text_input(key="bb_edit_strength").input("about 200").run()
     at.button(key="bb_edit_save").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -217,3 +217,15 @@ def test_since_marks_changes_in_the_panel_and_lists_them(tmp_path, monkeypatch, 
 
     assert parse_since(query(at)["since"]) == since
     assert at.checkbox(key="bb_since_on").value is True
+
+
+def test_the_authors_name_outlives_a_visit_to_another_page(tmp_path, monkeypatch, fresh_caches):
+    monkeypatch.setenv("BORDER_BRIEF_DATABASE_URL", f"sqlite:///{tmp_path / 'author.sqlite'}")
+    at = run_app(page="pages/layers.py")
+    at.text_input(key="bb_author_input").input("A. Analyst").run()
+    assert at.session_state["bb_author"] == "A. Analyst"
+    at.switch_page("pages/about.py").run()
+    at.switch_page("pages/layers.py").run()
+    assert not at.exception
+    assert at.session_state["bb_author"] == "A. Analyst"
+    assert at.text_input(key="bb_author_input").value == "A. Analyst"

@@ -18,14 +18,25 @@ _AUTHOR = "bb_author"
 _DONE = "bb_import_done"
 
 
+_AUTHOR_INPUT = "bb_author_input"
+
+
 def author_field() -> str:
-    """The name every change is recorded under (until sign-in names the user)."""
-    return st.text_input(
+    """The name every change is recorded under (until sign-in names the user).
+
+    The widget has its own key; the name is kept under ``bb_author``, which Streamlit
+    does not drop when the user goes to a page without this field (the panel's
+    Restore buttons read it there)."""
+    if _AUTHOR_INPUT not in st.session_state:
+        st.session_state[_AUTHOR_INPUT] = st.session_state.get(_AUTHOR, "")
+    name = st.text_input(
         "Your name (recorded with every change you make)",
-        key=_AUTHOR,
+        key=_AUTHOR_INPUT,
         max_chars=120,
         placeholder="e.g. A. Analyst",
     ).strip()
+    st.session_state[_AUTHOR] = name
+    return name
 
 
 def _check(raw: bytes, name: str, fmt: str, layer: str) -> dict:
