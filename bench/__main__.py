@@ -5,6 +5,8 @@ Examples::
     python -m bench                                   # 10, 1,000, 10,000 and 100,000 events
     python -m bench --events 10,1000 --no-browser     # server side only
     python -m bench --json bench/results/latest.json --md bench/results/latest.md
+    python -m bench --store                           # the store: imports, first load, version check
+                                                      # (options: python -m bench --store --help)
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ def _sizes(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if "--store" in args_list:  # the store benchmark has its own options (bench/store.py)
+        from bench import store
+
+        args_list.remove("--store")
+        return store.main(args_list, prog="python -m bench --store")
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=_sizes, default=list(DEFAULT_SIZES),
@@ -40,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     parser.add_argument("--md", type=Path, help="write the tables as Markdown here")
     parser.add_argument("--workdir", type=Path, help="keep catalogues and logs here (default: a temp dir)")
+    parser.add_argument("--store", action="store_true",
+                        help="run the store benchmark instead (bench/store.py; see python -m bench --store --help)")
     args = parser.parse_args(argv)
 
     impls = ("ours", "baseline") if args.impl == "both" else (args.impl,)

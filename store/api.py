@@ -281,19 +281,21 @@ class Store:
 
     def current(self, layer: str) -> gpd.GeoDataFrame:
         """The live features of ``layer`` as a frame, like the file loaders give (validated on write)."""
-        # The properties come as JSON text (no per-row decoding by the driver or SQLAlchemy)
-        # and are decoded in one call; as _current_rows otherwise.
+        # As _current_rows, but the properties come as JSON text (no per-row decoding by the
+        # driver or SQLAlchemy) and are decoded in one call. Events are sorted by date and id
+        # below (ids are unique), so the database need not sort them by id first.
         query = (
-            sa.select(sa.cast(revisions.c.properties, sa.Text).label("properties"), revisions.c.geometry)
+            sa.select(sa.cast(revisions.c.properties, sa.Text), revisions.c.geometry)
             .join(heads, heads.c.revision_row == revisions.c.id)
             .where(heads.c.layer == layer, heads.c.retired.is_(False))
-            .order_by(revisions.c.feature_id)
         )
+        if layer != EVENTS:
+            query = query.order_by(revisions.c.feature_id)
         with self._reader.connect() as connection:
             rows = connection.execute(query).all()
         with _bulk():
-            records = json.loads("[" + ",".join(row.properties for row in rows) + "]")
-            geometries = _shapes([row.geometry for row in rows])
+            records = json.loads("[" + ",".join([row[0] for row in rows]) + "]")
+            geometries = _shapes([row[1] for row in rows])
             del rows
             frame = gpd.GeoDataFrame(records, geometry=geometries, crs=4326)
         if frame.empty:
