@@ -25,7 +25,8 @@ def hostile_app(tmp_path_factory):
     target["summary"] = "Summary with <b>markup</b> and [a link](javascript:alert(1)) and ![img](https://evil.example/x.png)"
     path = folder / "events.geojson"
     path.write_text(json.dumps(catalogue), encoding="utf-8")
-    process, url = start_app({"BORDER_BRIEF_EVENTS_FILE": str(path)})
+    # its own store, seeded from this catalogue on the first page load
+    process, url = start_app({"BORDER_BRIEF_EVENTS_FILE": str(path), "BORDER_BRIEF_DATABASE_URL": f"sqlite:///{folder / 'store.sqlite'}"})
     yield url, target["id"]
     stop_app(process)
 
