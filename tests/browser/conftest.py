@@ -236,14 +236,19 @@ def page_point(page, lat: float, lon: float) -> tuple[float, float, bool]:
 
 
 def drag_into_view(page, lat: float, lon: float) -> None:
-    """Drag the map with the mouse until (lat, lon) is near its centre."""
+    """Drag the map with the mouse until (lat, lon) is near its centre; a point far
+    away is brought nearer first with the map's − button, as a user would."""
     frame = map_frame(page)
-    for _ in range(6):
+    for _ in range(12):
         x, y, inside = page_point(page, lat, lon)
         box = page.query_selector(MAP_FRAME).bounding_box()
         cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         if inside and abs(x - cx) < box["width"] / 3 and abs(y - cy) < box["height"] / 3:
             return
+        if abs(x - cx) > 2 * box["width"] or abs(y - cy) > 2 * box["height"]:
+            page.frame_locator(MAP_FRAME).locator(".leaflet-control-zoom-out").click()
+            frame.wait_for_timeout(450)
+            continue
         dx = max(-box["width"] / 2.5, min(box["width"] / 2.5, x - cx))
         dy = max(-box["height"] / 2.5, min(box["height"] / 2.5, y - cy))
         page.mouse.move(cx, cy)
