@@ -176,12 +176,31 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
 
 
 def map_frame(page, timeout: float = 30_000):
-    """The map iframe's Frame, once Leaflet has drawn the map and its layers."""
-    page.wait_for_selector(MAP_FRAME, timeout=timeout)
-    handle = page.query_selector(MAP_FRAME)
-    frame = handle.content_frame()
-    frame.wait_for_function("() => window.BB && window.BB.map && document.querySelector('.leaflet-container')", timeout=timeout)
-    return frame
+    """The map iframe's Frame, once Leaflet has drawn the map and its layers.
+
+    A rerun that changes the map (a layer toggled) replaces the iframe: while the old
+    one is detached and the new one not yet loaded, look again instead of failing.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        page.wait_for_selector(MAP_FRAME, timeout=timeout)
+        handle = page.query_selector(MAP_FRAME)
+        frame = handle.content_frame() if handle else None
+        try:
+            if frame is not None:
+                frame.wait_for_function(
+                    "() => window.BB && window.BB.map && document.querySelector('.leaflet-container')",
+                    timeout=max(1_000, (deadline - time.monotonic()) * 1000),
+                )
+                return frame
+        except PlaywrightError:
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError("the map iframe did not load")
+        page.wait_for_timeout(200)
 
 
 # --- reading what the user sees ---------------------------------------------------------
