@@ -11,7 +11,7 @@ current = session.state()
 st.title("Kosovo–Serbia crisis, autumn 2023")
 st.caption(
     "The Banjska attack of 24 September 2023, the Serbian buildup along the boundary and NATO's "
-    "reinforcement of KFOR. Click a marker or an area for details; copy the address bar to share this view."
+    "reinforcement of KFOR. Click a marker, a place or an area for details; Copy link on the map shares this view."
 )
 map_column, panel_column = st.columns([3, 1.25], gap="medium")
 # The panel is drawn first in script order (it still sits right of the map): after a
