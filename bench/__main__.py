@@ -12,12 +12,11 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
-from bench.run import DEFAULT_LIMIT_S, DEFAULT_SIZES, run, table, targets, targets_table
+from bench.run import DEFAULT_LIMIT_S, DEFAULT_SIZES, report, run, table, targets, targets_table
 
 
 def _sizes(text: str) -> list[int]:
@@ -61,19 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows)
     if found:
         text += "\n\n" + targets_table(found)
-    print(text)
-    print(f"\n(total {elapsed:.0f} s)", file=sys.stderr)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-    if args.md:
-        args.md.parent.mkdir(parents=True, exist_ok=True)
-        command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
-        args.md.write_text(
-            f"# Benchmark results\n\nCommand: `{command.strip()}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-            f"total {elapsed:.0f} s, time limit {args.limit:g} s per measurement.\n\n{text}\n",
-            encoding="utf-8",
-        )
+    command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    report(rows, text, elapsed=elapsed, json_path=args.json, md_path=args.md, title="Benchmark results",
+           command=command, extra=f", time limit {args.limit:g} s per measurement")
     return 0
 
 

@@ -190,8 +190,25 @@ def targets(rows: list[dict], limit_s: float) -> list[tuple[str, bool | None, st
     return found
 
 
-def targets_table(found) -> str:
-    lines = ["| target at 100,000 events | met | measured |", "|---|---|---|"]
+def targets_table(found, heading: str = "target at 100,000 events") -> str:
+    """(label, met, measured) rows as a Markdown table; met None is "unknown"."""
+    lines = [f"| {heading} | met | measured |", "|---|---|---|"]
     for label, met, measured in found:
         lines.append(f"| {label} | {'unknown' if met is None else ('yes' if met else 'NO')} | {measured} |")
     return "\n".join(lines)
+
+
+def report(rows: list[dict], text: str, *, elapsed: float, json_path, md_path, title: str, command: str, extra: str = "") -> None:
+    """Print the results and write them as JSON and Markdown where asked."""
+    print(text)
+    print(f"\n(total {elapsed:.0f} s)", file=sys.stderr)
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    if md_path:
+        md_path.parent.mkdir(parents=True, exist_ok=True)
+        md_path.write_text(
+            f"# {title}\n\nCommand: `{command.strip()}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"total {elapsed:.0f} s{extra}.\n\n{text}\n",
+            encoding="utf-8",
+        )

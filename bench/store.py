@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.run import report
+from bench.run import targets_table as run_targets_table
 from bench.synthetic import ACTORS, PLACES, PUBLISHERS
 from geo.events import CRISIS_WINDOW, EVENT_TYPES, VIOLENT_EVENT_TYPES
 
@@ -345,10 +347,7 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
 
 
 def targets_table(found) -> str:
-    lines = ["| target (issue 11) | met | measured |", "|---|---|---|"]
-    for label, met, measured in found:
-        lines.append(f"| {label} | {'unknown' if met is None else ('yes' if met else 'NO')} | {measured} |")
-    return "\n".join(lines)
+    return run_targets_table(found, heading="target (issue 11)")
 
 
 def _sizes(text: str) -> list[int]:
@@ -386,19 +385,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m bench.store") -> 
     found = targets(rows)
     if found:
         text += "\n\n" + targets_table(found)
-    print(text)
-    print(f"\n(total {elapsed:.0f} s)", file=sys.stderr)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-    if args.md:
-        args.md.parent.mkdir(parents=True, exist_ok=True)
-        command = f"{prog} " + " ".join(argv if argv is not None else sys.argv[1:])
-        args.md.write_text(
-            f"# Store benchmark results\n\nCommand: `{command.strip()}` — "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, total {elapsed:.0f} s.\n\n{text}\n",
-            encoding="utf-8",
-        )
+    command = f"{prog} " + " ".join(argv if argv is not None else sys.argv[1:])
+    report(rows, text, elapsed=elapsed, json_path=args.json, md_path=args.md, title="Store benchmark results", command=command)
     return 0
 
 

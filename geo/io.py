@@ -57,9 +57,14 @@ class LayerValidationError(ValueError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        shown = "\n".join(f"- {p}" for p in problems[:20])
-        more = f"\n- ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} problem(s) found:\n{shown}{more}")
+        super().__init__(f"{len(problems)} problem(s) found:\n{problem_list(problems)}")
+
+
+def problem_list(problems: list[Problem], shown: int = 20) -> str:
+    """The first ``shown`` problems as a bullet list, and how many more there are."""
+    lines = "\n".join(f"- {p}" for p in problems[:shown])
+    more = f"\n- ... and {len(problems) - shown} more" if len(problems) > shown else ""
+    return lines + more
 
 
 def load_layer(path: str | Path, layer_id: str, schema: LayerSchema | None = None) -> gpd.GeoDataFrame:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from shapely.geometry import mapping, shape
 
 from geo.events import LAYER_ID as EVENTS, parse_events
-from geo.io import LayerValidationError, Problem, features_to_frame, parse_layer
+from geo.io import LayerValidationError, Problem, features_to_frame, parse_layer, problem_list
 from store import db
 from store.acled import passed_validation
 from store.schema import batches, heads, revisions, store_meta
@@ -53,9 +53,7 @@ class ValidationFailed(StoreError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        shown = "\n".join(f"- {p}" for p in problems[:20])
-        more = f"\n- ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} problem(s); nothing was written:\n{shown}{more}")
+        super().__init__(f"{len(problems)} problem(s); nothing was written:\n{problem_list(problems)}")
 
 
 @dataclass(frozen=True)
