@@ -20,12 +20,16 @@ from pathlib import Path
 
 from layers.config import VENDOR_DIR, Settings
 
+# JavaScript that is published only on npm (leaflet-draw, supercluster) is pinned in
+# layers/npm/package.json + package-lock.json; scripts/setup.sh runs ``npm ci`` there.
+NPM_DIR = Path(__file__).resolve().parent / "npm"
+
 
 @dataclass(frozen=True)
 class Asset:
     name: str  # the name folium uses in default_js / default_css
     kind: str  # "js" or "css"
-    package: str  # importable XStatic module holding the file
+    package: str  # importable XStatic module, or "npm:<name>" for a package in layers/npm
     path: str  # path inside the package's data directory
     cdn_url: str
     extra_dirs: tuple[str, ...] = ()  # directories the file refers to (e.g. images)
@@ -70,6 +74,28 @@ ASSETS: dict[str, Asset] = {
             "MarkerCluster.Default.css",
             "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.4.1/MarkerCluster.Default.css",
         ),
+        Asset(
+            "leaflet_draw_js",
+            "js",
+            "npm:leaflet-draw",
+            "dist/leaflet.draw.js",
+            "https://cdn.jsdelivr.net/npm/leaflet-draw@1.0.4/dist/leaflet.draw.js",
+        ),
+        Asset(
+            "leaflet_draw_css",
+            "css",
+            "npm:leaflet-draw",
+            "dist/leaflet.draw.css",
+            "https://cdn.jsdelivr.net/npm/leaflet-draw@1.0.4/dist/leaflet.draw.css",
+            extra_dirs=("dist/images",),
+        ),
+        Asset(
+            "supercluster",
+            "js",
+            "npm:supercluster",
+            "dist/supercluster.min.js",
+            "https://cdn.jsdelivr.net/npm/supercluster@8.0.1/dist/supercluster.min.js",
+        ),
     )
 }
 
@@ -79,15 +105,29 @@ CLUSTER_JS = ("markerclusterjs",)
 CLUSTER_CSS = ("markerclustercss", "markerclusterdefaultcss")
 
 
+DRAW_JS = ("leaflet_draw_js",)
+DRAW_CSS = ("leaflet_draw_css",)
+SUPERCLUSTER_JS = ("supercluster",)
+
+
 def package_dir(asset: Asset) -> Path:
-    """The installed data directory of an asset's XStatic package."""
+    """The installed data directory of an asset's package (XStatic or npm)."""
+    if asset.package.startswith("npm:"):
+        return NPM_DIR / "node_modules" / asset.package[4:]
     module = importlib.import_module(asset.package)
     return Path(module.BASE_DIR)
 
 
+def package_name(asset: Asset) -> str:
+    """The asset's folder below the vendor directory."""
+    if asset.package.startswith("npm:"):
+        return asset.package[4:]
+    return asset.package.rsplit(".", 1)[-1]
+
+
 def local_relpath(asset: Asset) -> str:
     """Where the asset lives below the vendor directory (and the vendor URL)."""
-    return f"{asset.package.rsplit('.', 1)[-1]}/{asset.path}"
+    return f"{package_name(asset)}/{asset.path}"
 
 
 def asset_url(name: str, settings: Settings) -> str:
@@ -111,15 +151,15 @@ def sync(vendor_dir: Path = VENDOR_DIR) -> list[Path]:
     written: list[Path] = []
     for asset in ASSETS.values():
         source_root = package_dir(asset)
-        package_name = asset.package.rsplit(".", 1)[-1]
+        folder = package_name(asset)
         pairs = [(source_root / asset.path, vendor_dir / local_relpath(asset))]
         for extra in asset.extra_dirs:
             for source in sorted((source_root / extra).rglob("*")):
                 if source.is_file():
-                    pairs.append((source, vendor_dir / package_name / source.relative_to(source_root)))
+                    pairs.append((source, vendor_dir / folder / source.relative_to(source_root)))
         for source, target in pairs:
             if not source.is_file():
-                raise FileNotFoundError(f"{asset.package} has no {source}; reinstall with scripts/setup.sh")
+                raise FileNotFoundError(f"{asset.package} has no {source}; install it with scripts/setup.sh")
             if target.is_file() and filecmp.cmp(source, target, shallow=False):
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -58,6 +58,24 @@ if [ "$want_test" = 1 ] && [ "${#pg_missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${pg_missing[@]}" >/dev/null
 fi
 
-# Map assets (Leaflet, MarkerCluster) are copied from the installed packages into
+# Map JavaScript published only on npm (leaflet-draw, supercluster) is pinned in
+# layers/npm/package-lock.json and installed with `npm ci` (Debian's npm when missing);
+# the install is skipped while the lock file is unchanged.
+if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing Debian's npm for the map's JavaScript packages"
+    sudo_cmd=""
+    [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
+    [ "${apt_updated:-0}" = 1 ] || $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq npm >/dev/null
+fi
+npm_stamp="layers/npm/node_modules/.border-brief-installed"
+npm_want="$(sha256sum layers/npm/package-lock.json | cut -d' ' -f1)"
+if [ ! -f "$npm_stamp" ] || ! grep -qxF "$npm_want" "$npm_stamp"; then
+    echo "setup: installing the map's npm packages (layers/npm)"
+    npm ci --prefix layers/npm --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+    echo "$npm_want" > "$npm_stamp"
+fi
+
+# Map assets (Leaflet, MarkerCluster, Leaflet.draw, supercluster) are copied from the installed packages into
 # static/vendor/, which Streamlit serves; nothing is fetched from a CDN.
 .venv/bin/python -m layers.assets sync
