@@ -153,3 +153,28 @@ def test_bounds_are_computed_once_per_layer_data_and_follow_new_data(layer_data)
     assert second is not first
     assert "imported-later-report" in second.event_ids and "imported-later-report" not in first.event_ids
     assert second.last_date == dt.date(2024, 1, 15)
+
+
+@pytest.mark.parametrize("lang", ["sq", "sr"])
+def test_lang_round_trips_and_is_written_only_when_not_english(lang):
+    original = AppState(("events",), dt.date(2023, 9, 1), dt.date(2023, 10, 31), lang=lang)
+    query = to_query(original)
+    assert query["lang"] == lang
+    parsed, notices = parse_query(query, BOUNDS)
+    assert parsed == original and notices == []
+    english = AppState(("events",), dt.date(2023, 9, 1), dt.date(2023, 10, 31))
+    assert english.lang == "en" and "lang" not in to_query(english)
+
+
+def test_lang_defaults_to_english_and_explicit_english_is_accepted():
+    assert parse_query({}, BOUNDS)[0].lang == "en"
+    parsed, notices = parse_query({"lang": "en"}, BOUNDS)
+    assert parsed.lang == "en" and notices == []
+
+
+@pytest.mark.parametrize("bad", ["de", "SR", "sr-Latn", "<b>x</b>", "e" * 100])
+def test_unknown_lang_becomes_a_notice_and_english(bad):
+    parsed, notices = parse_query({"lang": bad, "layers": "events"}, BOUNDS)
+    assert parsed.lang == "en" and parsed.layers == ("events",)
+    assert len(notices) == 1 and "language" in notices[0] and "en, sq, sr" in notices[0]
+    assert len(notices[0]) < 120  # the bad value is shortened in the notice

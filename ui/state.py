@@ -2,7 +2,8 @@
 
 The URL is the state: ``layers=<id>,<id>``, ``from=YYYY-MM-DD``, ``to=YYYY-MM-DD``,
 ``event=<id>``, ``feature=<layer>/<id>``, ``lat=``, ``lon=``, ``zoom=``, ``basemap=``,
-``since=YYYY-MM-DDTHH:MM`` (UTC: mark what changed in the catalogue since then);
+``since=YYYY-MM-DDTHH:MM`` (UTC: mark what changed in the catalogue since then),
+``lang=en|sq|sr`` (the language of place names; English when absent);
 the page is the URL path. :func:`parse_query` never raises: a value it cannot
 use is dropped with a short notice for the user.
 """
@@ -19,6 +20,10 @@ MAX_NOTICE_VALUE = 40
 LAT_RANGE = (-85.0, 85.0)
 LON_RANGE = (-180.0, 180.0)
 ZOOM_RANGE = (3, 18)
+# Place names come in these languages (the catalogue's name / name_sq / name_sr);
+# the first is the default and is left out of the URL.
+LANGUAGES: dict[str, str] = {"en": "English", "sq": "Shqip (Albanian)", "sr": "Srpski (Serbian)"}
+DEFAULT_LANG = "en"
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class AppState:
     view: View | None = None
     basemap: str = "offline"
     since: dt.datetime | None = None  # UTC, minute precision: changes since then are marked
+    lang: str = DEFAULT_LANG  # language of place names on the map and in the panel (LANGUAGES)
 
     def with_selection(self, layer_id: str | None, feature_id: str | None) -> "AppState":
         if layer_id is None or feature_id is None:
@@ -185,7 +191,17 @@ def parse_query(params: Mapping[str, str | list[str]], bounds: Bounds) -> tuple[
         if since is None:
             notices.append(f"Ignored 'since={shorten(raw_since)}': write it as YYYY-MM-DDTHH:MM (UTC).")
 
-    return AppState(layers, start, end, event, feature, view, basemap, since), notices
+    lang = DEFAULT_LANG
+    raw_lang = _one(params, "lang")
+    if raw_lang:
+        if raw_lang in LANGUAGES:
+            lang = raw_lang
+        else:
+            notices.append(
+                f"Ignored unknown language 'lang={shorten(raw_lang)}': choose one of {', '.join(LANGUAGES)}."
+            )
+
+    return AppState(layers, start, end, event, feature, view, basemap, since, lang), notices
 
 
 _SINCE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
@@ -226,6 +242,8 @@ def to_query(state: AppState) -> dict[str, str]:
     query["basemap"] = state.basemap
     if state.since is not None:
         query["since"] = format_since(state.since)
+    if state.lang != DEFAULT_LANG:
+        query["lang"] = state.lang
     return query
 
 
