@@ -8,12 +8,19 @@ nothing here writes anything. The features it returns are then validated whole b
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from geo.io import LayerValidationError
 
 MAX_IMPORT_BYTES = 20_000_000  # the app's upload limit too
 MAX_IMPORT_FEATURES = 200_000
+# The child process that checks a GeoJSON file's outline before the server parses it
+# (store/jsoncheck.py): its memory (address space) and CPU limits, and how long to wait.
+CHECK_MEMORY_BYTES = 1_500_000_000
+CHECK_CPU_SECONDS = 20
+CHECK_TIMEOUT_S = 30.0
 
 
 class ImportFileError(ValueError):
@@ -50,12 +57,13 @@ def parse_import(data: bytes, name: str, *, fmt: str | None = None, layer: str |
         return "events", features
     if fmt != "geojson":
         raise ImportFileError(f"unknown format {fmt!r}; use geojson, csv or acled")
+    check_outline(data, name)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 and try again") from None
     try:
-        document = json.loads(text)
+        document = _load_document(text)
     except json.JSONDecodeError as exc:
         raise ImportFileError(f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
@@ -77,6 +85,56 @@ def parse_import(data: bytes, name: str, *, fmt: str | None = None, layer: str |
         if "4326" not in crs and "CRS84" not in crs:
             raise ImportFileError(f"{name} declares the CRS {crs[:80]}; reproject it to WGS 84 (EPSG:4326) first")
     return layer or "events", features
+
+
+def _load_document(text: str):
+    """The server's own parse, reached only by files whose outline the child accepted."""
+    return json.loads(text)
+
+
+def _refusal(verdict: dict, name: str) -> str:
+    kind = verdict.get("kind")
+    if kind == "encoding":
+        return f"{name} is not UTF-8 text (byte {verdict.get('byte')}); save it as UTF-8 and try again"
+    if kind == "json":
+        return f"{name} is not valid JSON (line {verdict.get('line')}, column {verdict.get('column')}: {verdict.get('msg')})"
+    if kind == "nesting":
+        return f"{name} is nested too deeply to be a GeoJSON file"
+    if kind == "number":
+        return f"{name} holds a number too long to be a coordinate or a count; check the file"
+    if kind == "too_many":
+        return f"{name} has {verdict.get('count', 0):,} features; the limit is {MAX_IMPORT_FEATURES:,}. Split the file."
+    if kind == "not_features":
+        first = [int(i) for i in verdict.get("first", [])]
+        count = int(verdict.get("count", len(first)))
+        shown = ", ".join(f"#{i}" for i in first) + (f" and {count - len(first)} more" if count > len(first) else "")
+        return f"{name}: features {shown} are not GeoJSON features with properties and a geometry"
+    if kind == "memory":
+        return f"{name} needs too much memory to read as GeoJSON; split the file"
+    return f"{name} must be a GeoJSON FeatureCollection with a 'features' list"
+
+
+def check_outline(data: bytes, name: str) -> None:
+    """Refuse a file that cannot be a FeatureCollection within the limits, parsing it elsewhere.
+
+    The parse runs in a child process (store/jsoncheck.py) under memory and CPU limits, so a
+    hostile file never holds this server's interpreter lock or memory; only a file that
+    passes is parsed here.
+    """
+    script = Path(__file__).with_name("jsoncheck.py")
+    args = [sys.executable, "-I", str(script), str(MAX_IMPORT_FEATURES), str(CHECK_MEMORY_BYTES), str(CHECK_CPU_SECONDS)]
+    try:
+        done = subprocess.run(args, input=data, capture_output=True, timeout=CHECK_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise ImportFileError(f"{name} took too long to read as GeoJSON; check the file or split it") from None
+    try:
+        verdict = json.loads(done.stdout or b"null")
+    except ValueError:
+        verdict = None
+    if not isinstance(verdict, dict):  # the child died: out of memory or CPU time
+        raise ImportFileError(f"{name} is too large or too complex to read as GeoJSON; split the file")
+    if not verdict.get("ok"):
+        raise ImportFileError(_refusal(verdict, name))
 
 
 def read_import_file(path: Path, *, fmt: str | None = None, layer: str | None = None) -> tuple[str, list[dict]]:
