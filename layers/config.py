@@ -145,3 +145,26 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             f"got {settings.default_basemap!r}"
         )
     return settings
+
+
+# The live app's public address (e.g. https://brief.example.org/), if it has one: the
+# offline briefing links to it, with a deep link to the same view. Unset: no link.
+PUBLIC_URL_VARIABLE = "BORDER_BRIEF_PUBLIC_URL"
+
+
+def load_public_url(environ: dict[str, str] | None = None) -> str | None:
+    """``BORDER_BRIEF_PUBLIC_URL`` checked as an http(s) address, or None when unset."""
+    env = os.environ if environ is None else environ
+    value = env.get(PUBLIC_URL_VARIABLE, "").strip()
+    if not value:
+        return None
+    from urllib.parse import urlparse
+
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or "@" in parsed.netloc or any(
+        c in value for c in " <>\"'\\"
+    ):
+        raise ConfigurationError(
+            f"{PUBLIC_URL_VARIABLE} must be the app's http(s) address, e.g. https://brief.example.org/, got {value!r}"
+        )
+    return value
