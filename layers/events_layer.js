@@ -38,7 +38,8 @@
   });
   var uncertainty = L.layerGroup();
   var markers = new Array(n);
-  var renderer = L.canvas({ padding: 0.3 });
+  if (!map.getPane("bbEvents")) map.createPane("bbEvents").style.zIndex = 450;  // over the areas
+  var renderer = L.canvas({ padding: 0.3, pane: "bbEvents" });
   var drawnCircles = {};
   for (var i = 0; i < n; i++) {
     var ll = L.latLng(lat[i] / 1e5, lon[i] / 1e5);
@@ -63,7 +64,7 @@
       drawnCircles[circleKey] = true;  // events of one type at one imprecise point share one circle
       uncertainty.addLayer(L.circle(ll, {
         radius: d.uncertaintyRadius[p], interactive: false, color: color, weight: 1,
-        dashArray: "4 4", fillColor: color, fillOpacity: 0.04, opacity: 0.6, renderer: renderer,
+        dashArray: "4 4", fillColor: color, fillOpacity: 0.04, opacity: 0.6, renderer: renderer, bbFirstDay: day[i],
       }));
     }
   }
@@ -85,5 +86,17 @@
   group.addLayers(markers);
   if (n === 0) BB.loaded.events = true;
   BB.groups.events = group;
+  // Playback (playback.js): only the events dated on or before ``ms`` (epoch ms; null: all).
+  var untilDay = null;
+  group.setUntil = function (ms) {
+    var limit = ms === null ? null : Math.floor((ms - d.baseDay) / 864e5);
+    if (limit === untilDay) return;
+    untilDay = limit;
+    var keep = [], drop = [];
+    for (var k = 0; k < n; k++) (limit === null || day[k] <= limit ? keep : drop).push(markers[k]);
+    group.removeLayers(drop);
+    group.addLayers(keep);
+    uncertainty.eachLayer(function (c) { c.setStyle({ opacity: limit === null || c.options.bbFirstDay <= limit ? 0.6 : 0, fillOpacity: limit === null || c.options.bbFirstDay <= limit ? 0.04 : 0 }); });
+  };
   BB.groups.eventUncertainty = uncertainty;
 })({{ this._parent.get_name() }}, {{ this.payload_js }});

@@ -193,3 +193,37 @@ def test_changes_since_are_drawn_as_rings_and_outlines_and_explained(layer_data,
     assert ChangeMarks(changes, frames, ["kfor_areas"]).count == 1  # hidden events: no rings for them
     plain = rendered(build_map(frames, ["events"], basemap="offline", settings=settings))
     assert "ChangeMarks" not in plain and "Changed since the chosen moment" not in plain
+
+
+def _playback_payload(html: str) -> dict:
+    """The playback control's data: the JSON argument of its script (layers/playback.js)."""
+    found = re.search(r'\(map_\w+, (\{"start":.*?"frameMs":\d+\})\);', html)
+    assert found, "no playback control on the map"
+    return json.loads(found.group(1))
+
+
+def test_playback_walks_the_given_window_with_the_dated_areas_of_the_visible_layers(frames, settings):
+    events = filter_events(frames["events"], dt.date(2023, 9, 20), dt.date(2023, 10, 10))
+    m = build_map(
+        {**frames, "events": events},
+        ["countries", "events", "kfor_areas", "serbian_deployments"],
+        basemap="offline",
+        settings=settings,
+        window=(dt.date(2023, 9, 20), dt.date(2023, 10, 10)),
+    )
+    payload = _playback_payload(rendered(m))
+    assert (payload["start"], payload["end"]) == ("2023-09-20", "2023-10-10")
+    assert payload["eventDays"] == sorted(set(events["date"].astype(str).str.slice(0, 10)))
+    assert "2023-09-24" in payload["eventDays"]  # the Banjska attack
+    september = payload["areas"]["serbian_deployments"]["serbian-buildup-boundary-belt-2023-09"]
+    assert september == ["2023-09-24", "2023-10-02"]
+    assert payload["areas"]["kfor_areas"]["kfor-reinforcement-north-2023"] == ["2023-10-06", None]
+
+
+def test_playback_leaves_out_hidden_layers_and_a_map_with_nothing_dated(frames, settings):
+    html = rendered(build_map(frames, ["countries", "events"], basemap="offline", settings=settings))
+    payload = _playback_payload(html)
+    assert payload["areas"] == {}
+    first, last = frames["events"]["date"].astype(str).min()[:10], frames["events"]["date"].astype(str).max()[:10]
+    assert (payload["start"], payload["end"]) == (first, last)  # no window given: the events' span
+    assert '"frameMs"' not in rendered(build_map(frames, ["countries", "border"], basemap="offline", settings=settings))

@@ -9,7 +9,7 @@ from layers.config import MAP_HEIGHT_PX
 from layers.data import LayerData
 from layers.render import build_map, filter_events
 from ui import data, session
-from ui.state import AppState, parse_click
+from ui.state import AppState, parse_click, parse_query
 
 _LAST_CLICK = "bb_last_click"
 
@@ -19,9 +19,22 @@ def _store_click() -> None:
     raw = (st.session_state.get("bb_map") or {}).get("last_object_clicked_popup")
     if raw and raw != st.session_state.get(_LAST_CLICK):
         st.session_state[_LAST_CLICK] = raw
-        click = parse_click(raw, session.bounds(data.layer_data()))
+        b = session.bounds(data.layer_data())
+        click = parse_click(raw, b)
         if click:
             session.select(click[0], click[1])
+        elif window := _kept_window(raw, b):
+            session._set_window(window)
+
+
+def _kept_window(raw: str, b) -> tuple | None:
+    """The playback control's "Keep this window" (layers/playback.js): ``"window|<from>/<to>|<nonce>"``."""
+    parts = raw.split("|")
+    if len(parts) != 3 or parts[0] != "window" or parts[1].count("/") != 1:
+        return None
+    first, last = parts[1].split("/")
+    parsed, notices = parse_query({"from": first, "to": last}, b)
+    return None if notices else (parsed.start, parsed.end)
 
 
 def show_map(layers: LayerData, current: AppState) -> None:
@@ -37,6 +50,7 @@ def show_map(layers: LayerData, current: AppState) -> None:
         view=(view.lat, view.lon, view.zoom) if view else None,
         view_token=session.view_token(),
         changes=data.changes_since(current.since),
+        window=(current.start, current.end),
     )
     st_folium(
         m,
