@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlencode
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from geo.events import GEO_PRECISION, STATUS, TIME_PRECISION
 from geo.schema import is_url
@@ -115,7 +117,7 @@ def vendor_styles() -> str:
 def _sources(sources: Any) -> list[list[Any]]:
     """``[publisher, title, date, url]`` per source; url None unless it passes the URL check."""
     out = []
-    for source in sources if isinstance(sources, list) else []:
+    for source in sources if isinstance(sources, (list, tuple)) else []:
         if not isinstance(source, dict):
             continue
         url = source.get("url")
@@ -150,38 +152,48 @@ def _layer_payload(layer_id: str, frame: gpd.GeoDataFrame) -> dict:
     }
 
 
+def _column(frame: gpd.GeoDataFrame, name: str) -> list:
+    """A property column as plain Python values, a missing value (NaN) as None."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    values = frame[name].astype(object)
+    return values.where(values.notna(), None).tolist()
+
+
 def _event_columns(events: gpd.GeoDataFrame) -> dict:
-    """The events as columns (short keys, no repeated property names): what the panel and list show."""
+    """The events as columns (short keys, no repeated property names): what the panel and list show.
+
+    Read column by column from the frame (10,000 events in a fraction of a second).
+    """
     types = list(EVENT_TYPE_COLORS)
-    collection = to_feature_collection(events, "events")
-    columns: dict[str, list] = {key: [] for key in (
-        "id", "lat", "lon", "date", "tp", "tod", "title", "summary", "type", "sub", "actors", "fat",
-        "fatNote", "loc", "gp", "remote", "remoteLoc", "status", "claims", "sources")}
-    for feature in collection["features"]:
-        p = feature["properties"]
-        lon, lat = feature["geometry"]["coordinates"][:2]
-        location = p.get("location") if isinstance(p.get("location"), dict) else {}
-        columns["id"].append(p["id"])
-        columns["lat"].append(round(lat, 5))
-        columns["lon"].append(round(lon, 5))
-        columns["date"].append(str(p.get("date")))
-        columns["tp"].append(p.get("time_precision"))
-        columns["tod"].append(p.get("time_of_day"))
-        columns["title"].append(p.get("title"))
-        columns["summary"].append(p.get("summary"))
-        columns["type"].append(types.index(p["event_type"]) if p.get("event_type") in types else len(types))
-        columns["sub"].append(p.get("sub_event_type"))
-        columns["actors"].append(p.get("actors") or [])
-        columns["fat"].append(p.get("fatalities"))
-        columns["fatNote"].append(p.get("fatalities_note"))
-        columns["loc"].append([location.get(lang) for lang in LANGUAGES])
-        columns["gp"].append(p.get("geo_precision"))
-        columns["remote"].append(bool(p.get("remote")))
-        columns["remoteLoc"].append(p.get("remote_location"))
-        columns["status"].append(p.get("status"))
-        columns["claims"].append([[c.get("party"), c.get("claim")] for c in p.get("claims") or [] if isinstance(c, dict)])
-        columns["sources"].append(_sources(p.get("sources")))
-    return columns
+    type_index = {name: k for k, name in enumerate(types)}
+    points = events.geometry.to_numpy()
+    locations = [loc if isinstance(loc, dict) else {} for loc in _column(events, "location")]
+    return {
+        "id": events["id"].astype(str).tolist(),
+        "lat": np.round(shapely.get_y(points), 5).tolist(),
+        "lon": np.round(shapely.get_x(points), 5).tolist(),
+        "date": events["date"].astype(str).tolist(),
+        "tp": [int(v) if v is not None else None for v in _column(events, "time_precision")],
+        "tod": _column(events, "time_of_day"),
+        "title": _column(events, "title"),
+        "summary": _column(events, "summary"),
+        "type": [type_index.get(v, len(types)) for v in _column(events, "event_type")],
+        "sub": _column(events, "sub_event_type"),
+        "actors": [list(v) if isinstance(v, (list, tuple)) else [] for v in _column(events, "actors")],
+        "fat": [int(v) if v is not None else None for v in _column(events, "fatalities")],
+        "fatNote": _column(events, "fatalities_note"),
+        "loc": [[loc.get(lang) for lang in LANGUAGES] for loc in locations],
+        "gp": [int(v) if v is not None else None for v in _column(events, "geo_precision")],
+        "remote": [bool(v) for v in _column(events, "remote")],
+        "remoteLoc": _column(events, "remote_location"),
+        "status": _column(events, "status"),
+        "claims": [
+            [[c.get("party"), c.get("claim")] for c in v if isinstance(c, dict)] if isinstance(v, (list, tuple)) else []
+            for v in _column(events, "claims")
+        ],
+        "sources": [_sources(v) for v in _column(events, "sources")],
+    }
 
 
 def data_cutoff(layers: LayerData, store: "Store | None" = None) -> str:
