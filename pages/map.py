@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import data, mapview, panel, session
+from ui import briefing, data, mapview, panel, session
 
 session.require_entry_script()
 layers = data.layer_data()
@@ -21,3 +21,4 @@ with panel_column:
     panel.render_changes(layers, current, on_select=session.select)
 with map_column:
     mapview.show_map(layers, current)
+briefing.download_button(layers, current)  # the view as one offline HTML file (ui/briefing.py)
