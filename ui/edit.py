@@ -7,8 +7,8 @@ of someone else's newer one is refused and shown side by side (``ConflictError``
 a save the validators refuse writes nothing and its problems are shown beside the
 fields (``ValidationFailed``).
 
-Deployment areas: only their properties are edited here. Drawing or reshaping
-their geometry needs leaflet-draw, which is not packaged for offline use yet.
+Deployment areas are drawn or reshaped on an offline map with leaflet-draw
+(``ui.draw``, ``layers.draw``); their shape is saved with their properties.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from geo.schema import STATUSES, is_id
 from layers.catalog import LAYERS_BY_ID
 from layers.config import DEFAULT_CENTER
 from store import EDITABLE_LAYERS, ConflictError, StoreError, ValidationFailed
-from ui import data, session
+from ui import data, draw, session
 from ui.imports import author_field
 from ui.text import md_escape
 
@@ -213,9 +213,22 @@ def place_feature(values: Mapping[str, Any], base: Mapping[str, Any] | None = No
     return {"type": "Feature", "properties": properties, "geometry": point(values["lat"], values["lon"])}
 
 
-def area_feature(values: Mapping[str, Any], base: Mapping[str, Any], geometry: dict) -> dict:
-    """Form values -> a deployment area with its stored geometry (reshaping is not offered)."""
+def new_area_id(name: str, taken: Iterable[str] = ()) -> str:
+    """The slug of the area's name (``Camp Bondsteel area`` -> ``camp-bondsteel-area``), unique."""
+    candidate = (slugify(name) or "area")[:80].rstrip("-")
+    candidate = _unique(candidate, taken)
+    assert is_id(candidate) is None, candidate
+    return candidate
+
+
+def area_feature(values: Mapping[str, Any], base: Mapping[str, Any], geometry: dict | None) -> dict:
+    """Form values -> a deployment area with ``geometry`` (stored, drawn or reshaped).
+
+    A new area takes its id from ``values["id"]``; an existing one keeps the stored id.
+    """
     properties = dict(base)
+    if values.get("id") and not properties.get("id"):
+        properties["id"] = values["id"]
     properties.update(
         {
             "name": (values.get("name") or "").strip(),
@@ -643,10 +656,19 @@ def _place_form(layer_data, new: bool) -> dict[str, Any]:
 
 def _area_form() -> dict[str, Any]:
     gen = st.session_state[_GEN]
-    st.info("Only the properties of a deployment area are edited here; its shape stays as stored "
-            "(drawing on the map needs leaflet-draw, which is not served offline yet).")
+    layer, choice = st.session_state[_LOADED]
     st.text_input("Name", key=key("name"))
     _show_problems("name")
+    if choice == NEW:
+        frames = data.layer_data().full
+        taken = set(frames["kfor_areas"]["id"]) | set(frames["serbian_deployments"]["id"])
+        area_id = new_area_id(st.session_state[key("name")], taken)
+    else:
+        area_id = choice
+    st.markdown(f"Id: `{area_id}`" + (" (from the name; shared links use it)" if choice == NEW else ""))
+    _show_problems("id")
+    geometry = draw.shape_section(layer, st.session_state.get(_GEOMETRY), gen)
+    _show_problems("geometry")
     left, right = st.columns(2)
     left.text_input("Force", key=key("force"))
     right.text_input("Strength (optional)", key=key("strength"))
@@ -666,7 +688,7 @@ def _area_form() -> dict[str, Any]:
     _show_problems("construction", "uncertainty", "summary")
     sources = _sources_editor(gen)
     values = {name: st.session_state.get(key(name)) for name in form_values("kfor_areas", None) if name != "sources"}
-    values.update(sources=frame_rows(sources))
+    values.update(id=area_id, sources=frame_rows(sources), geometry=geometry)
     return values
 
 
@@ -676,12 +698,15 @@ def _feature(layer: str, values: dict[str, Any]) -> dict:
         return event_feature(values, base)
     if layer == "places":
         return place_feature(values, base)
-    return area_feature({**values}, {**base}, st.session_state[_GEOMETRY])
+    stored = st.session_state.get(_GEOMETRY)
+    return draw.with_measured_area(area_feature(values, base, values.get("geometry")), stored)
 
 
 def _save(layer: str, feature: dict, author: str, comment: str) -> None:
     feature_id = feature["properties"]["id"]
     try:
+        if layer in AREA_LAYERS:
+            draw.check_shape(feature)
         revision = data.store().save(layer, feature, base_revision=st.session_state.get(_BASE), author=author, comment=comment)
     except ValidationFailed as exc:
         st.session_state[_PROBLEMS] = problems_by_field(exc.problems)
@@ -753,10 +778,10 @@ def _chooser(layer_data) -> tuple[str, str]:
     names = dict(zip(frame["id"], frame["name"]))
     if layer == "events":
         names = {i: f"{d} · {n}" for i, d, n in zip(frame["id"], frame["date"], frame["name"])}
-    options = ([NEW] if layer not in AREA_LAYERS else []) + sorted(names, key=lambda i: names[i], reverse=layer == "events")
+    options = [NEW] + sorted(names, key=lambda i: names[i], reverse=layer == "events")
     if st.session_state.get(_CHOICE) not in options:
         st.session_state[_CHOICE] = options[0] if options else NEW
-    label = {"events": "Add a new event", "places": "Add a new place"}.get(layer, "")
+    label = {"events": "Add a new event", "places": "Add a new place"}.get(layer, "Add a new area (draw it)")
     right.selectbox("Feature", options, key=_CHOICE, format_func=lambda i: label if i == NEW else names.get(i, i),
                     on_change=_choice_changed)
     return layer, st.session_state[_CHOICE]
