@@ -172,3 +172,32 @@ EVENT_TYPE_COLORS: dict[str, str] = {
     "Strategic developments": "#374151",
 }
 UNKNOWN_EVENT_COLOR = "#6b7280"
+
+# Event symbols by type (also the legend): shape as well as colour, so colour is never
+# the only signal. Drawn on the event canvas by layers/events_layer.js.
+EVENT_TYPE_SYMBOLS: dict[str, str] = {
+    "Battles": "diamond",
+    "Explosions/Remote violence": "star",
+    "Violence against civilians": "triangle-down",
+    "Protests": "square",
+    "Riots": "triangle",
+    "Strategic developments": "circle",
+}
+UNKNOWN_EVENT_SYMBOL = "hexagon"
+
+# Place labels (layers/labels.js), by the places layer's ``kind``: the zoom each kind is
+# named from and its rank where labels collide (lower wins). Capitals and municipal
+# seats from the regional view, towns from zoom 9, villages, crossings and camps closer in.
+PLACE_LABEL_KINDS: dict[str, tuple[int, int, str]] = {
+    # kind: (from zoom, rank, CSS class)
+    "capital": (6, 0, "bb-capital"),
+    "municipality-seat": (8, 1, "bb-seat"),
+    "town": (9, 2, "bb-town"),
+    "border-crossing": (10, 3, "bb-minor"),
+    "village": (11, 4, "bb-minor"),
+    "kfor-camp": (11, 5, "bb-minor"),
+    "serbian-army-base": (11, 5, "bb-minor"),
+    "monastery": (12, 6, "bb-minor"),
+}
+#: A kind not listed above is named from this zoom, after every listed kind.
+PLACE_LABEL_DEFAULT = (11, 9, "bb-minor")

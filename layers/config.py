@@ -27,8 +27,10 @@ DEFAULT_ASSET_MODE = "local"
 DEFAULT_ASSET_URL = "../../app/static/vendor"
 
 DEFAULT_BASEMAP = "offline"
-DEFAULT_CENTER = (43.05, 20.75)  # lat, lon: between Banjska and Jarinje
-DEFAULT_ZOOM = 9
+# The crisis area: northern Kosovo and the boundary, from Raška and Jarinje to Mitrovica
+# (at zoom 10 a 1100 x 800 px map spans about 123 x 90 km; Novi Pazar to Vushtrri).
+DEFAULT_CENTER = (43.03, 20.74)  # lat, lon: Banjska, between Jarinje and Mitrovica
+DEFAULT_ZOOM = 10
 MAP_HEIGHT_PX = 620
 
 # Radius (metres) drawn around an event whose location is approximate, by geo_precision.

@@ -21,8 +21,10 @@ from layers.config import DISPLAY_TOLERANCE_M, Settings
 if TYPE_CHECKING:
     from store import Store
 
-#: Deployment areas and zones: drawn without holes and parts under the sliver thresholds.
-SLIVER_FREE_LAYERS = ("kfor_areas", "serbian_deployments", "ground_safety_zone", "air_safety_zone")
+#: Drawn without holes and parts under the sliver thresholds (data/SOURCES.md): the deployment
+#: areas and zones, and the country outlines' display copy (the basemap), whose small lakes
+#: the display simplification turns into triangles; the countries file keeps them.
+SLIVER_FREE_LAYERS = ("countries", "kfor_areas", "serbian_deployments", "ground_safety_zone", "air_safety_zone")
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity (a cache key, see ui.session.bounds)
@@ -80,8 +82,8 @@ def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerDa
         layer_id: frame if layer_id in ("events", "places") else display_version(frame, DISPLAY_TOLERANCE_M)
         for layer_id, frame in full.items()
     }
-    # The sliver rule (data/SOURCES.md) also holds for areas imported into the store;
-    # for the shipped files it changes nothing (the build applied it already).
+    # The sliver rule (data/SOURCES.md) also holds for areas imported into the store; for
+    # the shipped area files it changes nothing (the build applied it already).
     for layer_id in SLIVER_FREE_LAYERS:
         if layer_id in display:
             display[layer_id] = remove_slivers(display[layer_id])[0]

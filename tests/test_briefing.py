@@ -31,8 +31,8 @@ HOSTILE_EVENT_FILES = (
 )
 # Source links no catalogue file may carry (the validators refuse them), written straight
 # into a frame to show the briefing never links them either.
-UNSAFE_URLS = ("javascript:window.__pwned=3", "data:text/html,<script>window.__pwned=4</script>",
-               "https://www.reuters.com@evil.example/")
+UNSAFE_URLS = ("javascript:window.__pwned=31", "data:text/html,tampered-data-url",
+               "https://www.reuters.com@tampered.example/")
 TAMPERED_EVENT = "2023-10-02-hostile-tampered-links"
 URL = re.compile(r"https?://[^\s\"'<>`]+")
 DATA = re.compile(r"<script>var BB_BRIEFING_DATA = (.*?);</script>", re.DOTALL)

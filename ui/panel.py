@@ -62,12 +62,7 @@ def render_event(event: dict[str, Any], current: AppState) -> None:
         st.info("This event is outside the current time window, so it is not drawn on the map.")
     location = event.get("location") or {}
     if isinstance(location, dict):
-        names = [location.get("en"), location.get("sq"), location.get("sr")]
-        st.markdown(
-            "**Where:** "
-            + md_escape(names[0])
-            + (f" (Albanian: {md_escape(names[1])}; Serbian: {md_escape(names[2])})" if names[1] or names[2] else "")
-        )
+        st.markdown("**Where:** " + place_names(location, current.lang))
     _line("Location precision", GEO_PRECISION.get(event.get("geo_precision"), "unknown"))
     if event.get("remote"):
         st.caption(
@@ -96,14 +91,31 @@ def render_event(event: dict[str, Any], current: AppState) -> None:
     _sources(event.get("sources"))
 
 
-def render_feature(layer_id: str, feature: dict[str, Any]) -> None:
+# A place's name in each language of the lang= choice (ui.state.LANGUAGES), and how the
+# panel names the languages it does not lead with.
+LANGUAGE_NAMES = {"en": "English", "sq": "Albanian", "sr": "Serbian"}
+
+
+def place_names(names: dict[str, Any], lang: str) -> str:
+    """Markdown: the name in ``lang`` (English where that one is missing), then the others."""
+    lead = lang if names.get(lang) else "en"
+    others = [
+        f"{LANGUAGE_NAMES[code]}: {md_escape(names[code])}" for code in LANGUAGE_NAMES if code != lead and names.get(code)
+    ]
+    return md_escape(names.get(lead)) + (f" ({'; '.join(others)})" if others else "")
+
+
+def render_feature(layer_id: str, feature: dict[str, Any], lang: str = "en") -> None:
     feature = _without_nan(feature)
     spec = LAYERS_BY_ID[layer_id]
-    st.markdown(f"### {md_escape(feature.get('name'))}")
+    names = {"en": feature.get("name"), "sq": feature.get("name_sq"), "sr": feature.get("name_sr")}
+    lead = lang if layer_id == "places" and names.get(lang) else "en"
+    st.markdown(f"### {md_escape(names[lead])}")
     st.caption(spec.title)
     if layer_id == "places":
-        _line("Albanian", feature.get("name_sq"))
-        _line("Serbian", feature.get("name_sr"))
+        for code, language in LANGUAGE_NAMES.items():
+            if code != lead:
+                _line(language, names[code])
     for name, label in spec.panel_fields:
         _line(label, feature.get(name))
     _sources(feature.get("sources"))
@@ -137,7 +149,7 @@ def render_panel(layers: LayerData, current: AppState, on_close: Callable[[], No
         if layer_id == "events":
             render_event(feature, current)
         else:
-            render_feature(layer_id, feature)
+            render_feature(layer_id, feature, lang=current.lang)
         if layer_id in EDITABLE_LAYERS:
             render_history(layer_id, feature_id)
 

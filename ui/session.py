@@ -18,7 +18,7 @@ import streamlit as st
 from layers.catalog import DEFAULT_VISIBLE, GROUPS, LAYERS
 from layers.data import LayerData
 from ui import data
-from ui.state import AppState, Bounds, View, parse_query, sorted_layers, to_query
+from ui.state import DEFAULT_LANG, LANGUAGES, AppState, Bounds, View, parse_query, sorted_layers, to_query
 from ui.text import md_escape
 
 _ENTRY = "bb_entry_script_ran"
@@ -101,6 +101,8 @@ _KEPT_LAYERS = "bb_kept_layers"
 _KEPT_WINDOW = "bb_kept_window"
 _KEPT_BASEMAP = "bb_kept_basemap"
 _KEPT_SINCE = "bb_kept_since"
+_KEPT_LANG = "bb_kept_lang"
+_LANG = "bb_lang"
 _SINCE_ON = "bb_since_on"
 _SINCE_DATE = "bb_since_date"
 _SINCE_TIME = "bb_since_time"
@@ -113,6 +115,7 @@ def _initialise(b: Bounds) -> None:
     st.session_state[_KEPT_WINDOW] = (parsed.start, parsed.end)
     st.session_state[_KEPT_BASEMAP] = parsed.basemap
     st.session_state[_KEPT_SINCE] = parsed.since
+    st.session_state[_KEPT_LANG] = parsed.lang
     st.session_state[_SELECTION] = parsed.selection
     st.session_state[_VIEW] = parsed.view
     st.session_state[_OPENING_VIEW] = parsed.view
@@ -155,6 +158,9 @@ def _restore_widgets(b: Bounds) -> None:
     if st.session_state.get(_BASEMAP) not in b.basemaps:
         kept = st.session_state.get(_KEPT_BASEMAP)
         st.session_state[_BASEMAP] = kept if kept in b.basemaps else b.default_basemap
+    if st.session_state.get(_LANG) not in LANGUAGES:
+        kept = st.session_state.get(_KEPT_LANG)
+        st.session_state[_LANG] = kept if kept in LANGUAGES else DEFAULT_LANG
     since = st.session_state.get(_KEPT_SINCE)
     if not isinstance(st.session_state.get(_SINCE_ON), bool):
         st.session_state[_SINCE_ON] = since is not None
@@ -177,6 +183,8 @@ def _keep_widgets(b: Bounds) -> None:
     if window is not None:
         st.session_state[_KEPT_WINDOW] = window
     st.session_state[_KEPT_BASEMAP] = st.session_state.get(_BASEMAP)
+    if st.session_state.get(_LANG) in LANGUAGES:
+        st.session_state[_KEPT_LANG] = st.session_state[_LANG]
     st.session_state[_KEPT_SINCE] = (
         _since_from_widgets(st.session_state.get(_KEPT_SINCE))
         if st.session_state.get(_SINCE_ON)
@@ -251,6 +259,12 @@ def sidebar() -> AppState:
         current = data.settings()
         names = {"offline": "Offline outlines (no tile server)"} | {t.key: t.name for t in current.tile_servers}
         st.selectbox("Basemap", options=list(names), format_func=names.get, key=_BASEMAP, label_visibility="collapsed")
+        st.markdown("#### Place names")
+        st.selectbox(
+            "Place names", options=list(LANGUAGES), format_func=LANGUAGES.get, key=_LANG,
+            label_visibility="collapsed",
+            help="The language of place names on the map and in the panel; the link carries it as lang=.",
+        )
         st.caption(f"Data as of {b.last_date:%d %B %Y} · {len(layers.event_positions)} events in the catalogue")
     _keep_widgets(b)
 
@@ -282,6 +296,7 @@ def state(b: Bounds | None = None) -> AppState:
         view=st.session_state.get(_VIEW),
         basemap=st.session_state.get(_KEPT_BASEMAP) or b.default_basemap,
         since=st.session_state.get(_KEPT_SINCE),
+        lang=st.session_state.get(_KEPT_LANG) or DEFAULT_LANG,
     )
     current = current.with_selection(*(selection or (None, None)))
     _write_url(current)
