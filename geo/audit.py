@@ -145,6 +145,17 @@ class Boundary:
     def polygon(self, side: str):
         return self.kosovo if side == KOSOVO else self.serbia
 
+    def covers(self, side: str, point) -> bool:
+        """True when ``point`` lies in ``side`` or within :data:`ON_LINE_TOLERANCE_M` of it."""
+        polygon = self.polygon(side)
+        shapely.prepare(polygon)
+        return bool(shapely.dwithin(polygon, point, ON_LINE_TOLERANCE_M))
+
+    def inside(self, side: str, point) -> bool:
+        """True when ``point`` lies strictly in ``side`` (prepared polygon)."""
+        shapely.prepare(self.polygon(side))
+        return bool(self.polygon(side).contains(point))
+
 
 @dataclass
 class _Places:
@@ -301,7 +312,7 @@ def event_side(props: Mapping[str, Any], places: _Places | None = None, boundary
                 continue
             where = places.point(slug)
             for side in (KOSOVO, SERBIA):
-                if boundary.polygon(side).buffer(ON_LINE_TOLERANCE_M).contains(where):
+                if boundary.covers(side, where):
                     return side, f"first related place in Kosovo or Serbia: {places.name(slug)} ({slug})"
     return None, "no side (no rule applies)"
 
@@ -311,14 +322,14 @@ def _check_side(event_id: str, props: Mapping[str, Any], point, places: _Places,
     side, why = event_side(props, places, boundary)
     if side is None:
         return []
-    own, other = boundary.polygon(side), boundary.polygon(_OTHER[side])
+    other = boundary.polygon(_OTHER[side])
     to_line = f"; {_km(float(point.distance(boundary.line)))} from the boundary line" if boundary.line is not None else ""
     label = {KOSOVO: "Kosovo", SERBIA: "Serbia"}
-    if other.contains(point) and not own.buffer(ON_LINE_TOLERANCE_M).contains(point):
+    if boundary.inside(_OTHER[side], point) and not boundary.covers(side, point):
         return [Finding(event_id, ERROR, "side", "geometry",
                         f"a {label[side]}-side event ({why}) has its point in {label[_OTHER[side]]}{to_line}")]
     findings = []
-    if not own.buffer(ON_LINE_TOLERANCE_M).contains(point):
+    if not boundary.covers(side, point):
         findings.append(Finding(event_id, WARNING, "side", "geometry",
                                 f"a {label[side]}-side event ({why}) has its point outside {label[side]}{to_line}"))
     precision = props.get("geo_precision")
