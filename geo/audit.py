@@ -348,7 +348,7 @@ def _check_side(event_id: str, props: Mapping[str, Any], point, places: _Places,
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
            "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.,])\d+(?:\.\d+)?(?![\w])")
-_DAY_BEFORE_MONTH = re.compile(rf"^\s+(?:{_MONTHS})\b", re.IGNORECASE)
+_DAY_BEFORE_MONTH = re.compile(rf"^(?:\s*[–-]\s*\d{{1,2}})?\s+(?:{_MONTHS})\b", re.IGNORECASE)
 _MONTH_BEFORE_DAY = re.compile(rf"\b(?:{_MONTHS})\s+$", re.IGNORECASE)
 
 

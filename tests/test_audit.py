@@ -200,11 +200,12 @@ def test_a_deployment_of_serbian_forces_is_on_the_serbian_side(places, boundary)
 
 
 def test_a_number_in_no_claim_or_source_title_is_a_warning(places, boundary):
-    props = event(summary="Troops were cut from 8,350 to 4,500 on 2 October 2023.",
+    props = event(summary="Troops were cut from 8,350 to 4,500 on 2 October 2023, after mourning on 26–28 September.",
                   claims=[{"party": "Army", "claim": "Now 4,500 troops."}])
     warnings = checks(run(props, at(20.7), places, boundary), "numbers", WARNING)
     assert len(warnings) == 1 and "8350" in warnings[0].message and "4500" not in warnings[0].message
     assert "2023" not in warnings[0].message and " 2," not in warnings[0].message  # dates are not figures
+    assert "26" not in warnings[0].message and "28" not in warnings[0].message  # nor a range of days
 
 
 def test_numbers_found_in_claims_or_source_titles_pass(places, boundary):
