@@ -306,3 +306,23 @@ def test_command_line_exit_codes_and_json(tmp_path, capsys):
     assert "Errors (1):" in text and "Warnings (" in text and "kirby" in text
     (tmp_path / "bad.geojson").write_text("not json", encoding="utf-8")
     assert audit.main(["--events", str(tmp_path / "bad.geojson")]) == 2
+
+
+def test_command_line_audits_the_store(tmp_path, monkeypatch, capsys):
+    """--store reads the store's current catalogue (seeded once from the files), not the events file."""
+    events_file = tmp_path / "events.geojson"
+    catalogue = json.loads((DATA / "events.geojson").read_text(encoding="utf-8"))
+    events_file.write_text(json.dumps(catalogue), encoding="utf-8")
+    monkeypatch.setenv("BORDER_BRIEF_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("BORDER_BRIEF_EVENTS_FILE", str(events_file))
+    assert audit.main(["--store", "--json"]) == 0  # creates and seeds the store
+    report = json.loads(capsys.readouterr().out)
+    assert report["source"].startswith("store") and report["events"] == len(catalogue["features"])
+    # the file changes afterwards: the store's catalogue does not, the file's audit does
+    for feature in catalogue["features"]:
+        if feature["properties"]["id"] == "2023-09-29-kirby-serbian-military-buildup":
+            feature["geometry"]["coordinates"] = [20.75, 43.25]
+    events_file.write_text(json.dumps(catalogue), encoding="utf-8")
+    assert audit.main(["--store"]) == 0
+    assert audit.main([]) == 1
+    assert "kirby" in capsys.readouterr().out
