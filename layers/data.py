@@ -55,6 +55,47 @@ def layer_files(settings: Settings) -> dict[str, Path]:
     return files
 
 
+# The derived files (countries, border, zones) and display versions, kept between loads:
+# the app reloads its layers whenever the store's version moves, and re-reading and
+# re-validating unchanged files cost more than the store's change itself.
+_FILE_MEMO: dict[tuple, gpd.GeoDataFrame] = {}
+_DERIVED_MEMO: dict[tuple, tuple] = {}  # (kind, layer, id(frame)) -> (frame, result)
+_MEMO_LIMIT = 64
+
+
+def _stamp(path: Path) -> tuple:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path), None, None)
+    return (str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def _read_file_layer(path: Path, layer_id: str) -> gpd.GeoDataFrame:
+    """A layer file, validated; read again only when its modification time or size changed."""
+    key = (layer_id, *_stamp(path))
+    frame = _FILE_MEMO.get(key)
+    if frame is None:
+        frame = load_events(path) if layer_id == "events" else load_layer(path, layer_id)
+        for old in [k for k in _FILE_MEMO if k[:2] == key[:2]]:
+            del _FILE_MEMO[old]
+        _FILE_MEMO[key] = frame
+    return frame
+
+
+def _derived(kind: str, layer_id: str, frame: gpd.GeoDataFrame, build):
+    """``build(frame)`` once per frame object (frames are shared and never modified in place)."""
+    key = (kind, layer_id, id(frame))
+    found = _DERIVED_MEMO.get(key)
+    if found is not None and found[0] is frame:
+        return found[1]
+    result = build(frame)
+    if len(_DERIVED_MEMO) >= _MEMO_LIMIT:
+        _DERIVED_MEMO.clear()
+    _DERIVED_MEMO[key] = (frame, result)
+    return result
+
+
 def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerData:
     """Read and validate every layer; raises geo.io.LayerValidationError on any problem.
 
@@ -73,18 +114,22 @@ def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerDa
             full[spec.id] = store.current(spec.id)
             origin[spec.id] = f"the store ({store.backend}), seeded from data/{files[spec.id].name}"
             continue
-        if spec.id == "events":
-            full["events"] = load_events(files["events"])
-        else:
-            full[spec.id] = load_layer(files[spec.id], spec.id)
+        full[spec.id] = _read_file_layer(files[spec.id], spec.id)
         origin[spec.id] = f"data/{files[spec.id].name}"
     display = {
-        layer_id: frame if layer_id in ("events", "places") else display_version(frame, DISPLAY_TOLERANCE_M)
+        layer_id: frame if layer_id in ("events", "places")
+        else _derived("display", layer_id, frame, lambda f, layer_id=layer_id: _display(layer_id, f))
         for layer_id, frame in full.items()
     }
+    positions = _derived("index", "events", full["events"], event_index)
+    return LayerData(full, display, positions, files, origin, version)
+
+
+def _display(layer_id: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The simplified copy drawn on the map."""
+    shown = display_version(frame, DISPLAY_TOLERANCE_M)
     # The sliver rule (data/SOURCES.md) also holds for areas imported into the store; for
     # the shipped area files it changes nothing (the build applied it already).
-    for layer_id in SLIVER_FREE_LAYERS:
-        if layer_id in display:
-            display[layer_id] = remove_slivers(display[layer_id])[0]
-    return LayerData(full, display, event_index(full["events"]), files, origin, version)
+    if layer_id in SLIVER_FREE_LAYERS:
+        shown = remove_slivers(shown)[0]
+    return shown

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pandas as pd
 import shapely
 import sqlalchemy as sa
 from shapely.geometry import mapping, shape
@@ -160,6 +161,25 @@ def _shapes(values: Sequence[Any]) -> list:
 _POINT_PREFIX = "SRID=4326;POINT ("
 
 
+def _plain_rows(connection: sa.Connection, query: sa.Select) -> list[tuple]:
+    """A simple query's rows as plain tuples from the driver's own cursor.
+
+    For the 100,000 two-column rows of a layer's head map, SQLAlchemy's Row objects cost
+    more than the query itself. The statement is compiled by SQLAlchemy for the
+    connection's dialect, its parameters bound by the driver as usual.
+    """
+    compiled = query.compile(dialect=connection.dialect)
+    params = compiled.construct_params()
+    if compiled.positiontup is not None:
+        params = tuple(params[name] for name in compiled.positiontup)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def _ewkts(geometries: Sequence[dict]) -> list[str]:
     """:func:`_ewkt` of many GeoJSON geometries: Points in one vectorised shapely call."""
     out: list[str | None] = [None] * len(geometries)
@@ -252,6 +272,18 @@ class _Head:
     properties: dict
     wkt: str | None
     author: str
+
+
+@dataclass(frozen=True, eq=False)
+class _Snapshot:
+    """A layer's current frame as read at ``version``, with each feature's head row."""
+
+    version: int
+    frame: gpd.GeoDataFrame
+    head_rows: dict  # feature id -> revisions.id of its head
+
+
+_SNAPSHOT_LOCKS_GUARD = __import__("threading").Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -375,19 +407,22 @@ class Store:
     def _refresh(self, connection: sa.Connection, layer: str, cached: "_Snapshot", version: int) -> "_Snapshot | None":
         """``cached`` brought up to date by fetching only the features whose head moved (None: reload)."""
         query = sa.select(heads.c.feature_id, heads.c.revision_row).where(heads.c.layer == layer, heads.c.retired.is_(False))
-        head_rows = dict(connection.execute(query).all())
+        head_rows = dict(_plain_rows(connection, query))
         old = cached.head_rows
         gone = [fid for fid in old if fid not in head_rows]
-        moved = [row for fid, row in head_rows.items() if old.get(fid) != row]
-        if len(gone) + len(moved) > max(1000, len(head_rows) // 4):
+        moved_ids = [fid for fid, row in head_rows.items() if old.get(fid) != row]
+        if len(gone) + len(moved_ids) > max(1000, len(head_rows) // 4):
             return None  # much changed (a large import or undo): a full read is as cheap
+        moved = [head_rows[fid] for fid in moved_ids]
         fetched: list = []
         for start in range(0, len(moved), 500):
             chunk = moved[start:start + 500]
             fetched += connection.execute(
                 sa.select(sa.cast(revisions.c.properties, sa.Text), revisions.c.geometry).where(revisions.c.id.in_(chunk))
             ).all()
-        replaced = set(gone) | {fid for fid, row in head_rows.items() if old.get(fid) != row}
+        if not gone and not moved:
+            return _Snapshot(version, cached.frame, head_rows)  # this layer did not change: the same frame
+        replaced = set(gone) | set(moved_ids)
         frame = cached.frame
         if replaced and not frame.empty:
             frame = frame[~frame["id"].isin(replaced)]
