@@ -310,7 +310,7 @@
     markRow(null);
   }
   function markRow(id) {
-    var old = document.querySelector("#bb-list tr.bb-selected");
+    var old = document.querySelector("#bb-rows .bb-row.bb-selected");
     if (old) old.classList.remove("bb-selected");
     if (id && rowsById[id]) rowsById[id].classList.add("bb-selected");
   }
@@ -521,44 +521,46 @@
   new Legend().addTo(map);
 
   // ---- the event list of the window -----------------------------------------------------------------
-  var tbody = document.querySelector("#bb-list tbody");
+  var listBox = document.getElementById("bb-rows");
   var rows = [];
   for (var r = 0; r < n; r++) if (!outside[r]) rows.push(r);
   rows.sort(function (a, b) { return E.date[a] < E.date[b] ? -1 : E.date[a] > E.date[b] ? 1 : (E.id[a] < E.id[b] ? -1 : 1); });
   document.getElementById("bb-list-title").textContent =
     "Events from " + M.from + " to " + M.to + " (" + rows.length + ")";
-  var fragment = document.createDocumentFragment();
-  rows.forEach(function (i) {
-    var tr = el("tr");
-    tr.setAttribute("data-event", E.id[i]);
-    tr.appendChild(el("td", E.date[i], "bb-date"));
-    tr.appendChild(el("td", E.title[i]));
-    tr.appendChild(el("td", eventPlace(i)));
-    var type = tr.appendChild(el("td"));
-    var sw = type.appendChild(el("span", null, "bb-swatch"));
-    sw.style.background = D.colors[E.type[i]];
+  var fragment = document.createDocumentFragment(), block = null;
+  rows.forEach(function (i, k) {
+    if (k % 100 === 0) block = fragment.appendChild(el("div", null, "bb-block"));
+    var row = el("div", null, "bb-row");
+    row.setAttribute("role", "row");
+    row.setAttribute("data-event", E.id[i]);
+    row.appendChild(el("span", E.date[i], "bb-date")).setAttribute("role", "cell");
+    row.appendChild(el("span", E.title[i])).setAttribute("role", "cell");
+    row.appendChild(el("span", eventPlace(i))).setAttribute("role", "cell");
+    var type = row.appendChild(el("span"));
+    type.setAttribute("role", "cell");
+    type.appendChild(el("span", null, "bb-swatch")).style.background = D.colors[E.type[i]];
     type.appendChild(document.createTextNode(D.types[E.type[i]]));
-    var src = tr.appendChild(el("td"));
-    E.sources[i].forEach(function (s, k) {
-      if (k) src.appendChild(document.createTextNode("; "));
+    var src = row.appendChild(el("span"));
+    src.setAttribute("role", "cell");
+    E.sources[i].forEach(function (s, k2) {
+      if (k2) src.appendChild(document.createTextNode("; "));
       src.appendChild(link(s[0] || s[1], s[3]));
-      var u = checkedUrl(s[3]);
-      if (u) src.appendChild(el("span", " " + u.href, "bb-url"));  // printed, where links cannot be clicked
     });
-    tr.addEventListener("click", function (e) {
-      if (e.target.closest && e.target.closest("a")) return;  // a source link opens the source
-      if (!visible.events) {
-        var box = toggles.querySelector('input[data-layer="events"]');
-        box.checked = true;
-        showLayer("events", true);
-      }
-      select("events", E.id[i], true);
-      map.getContainer().scrollIntoView({ block: "nearest" });
-    });
-    rowsById[E.id[i]] = tr;
-    fragment.appendChild(tr);
+    rowsById[E.id[i]] = row;
+    block.appendChild(row);
   });
-  tbody.appendChild(fragment);
+  listBox.appendChild(fragment);
+  // One listener for every row: a click selects the event (a source link opens the source).
+  listBox.addEventListener("click", function (e) {
+    var row = e.target.closest && e.target.closest(".bb-row");
+    if (!row || e.target.closest("a")) return;
+    if (!visible.events) {
+      toggles.querySelector('input[data-layer="events"]').checked = true;
+      showLayer("events", true);
+    }
+    select("events", row.getAttribute("data-event"), true);
+    map.getContainer().scrollIntoView({ block: "nearest" });
+  });
 
   // ---- the sender's selection, and printing ------------------------------------------------------------
   renderPanel();

@@ -164,7 +164,7 @@ def test_briefing_file_works_offline_from_file_url(browser, crisis_file, layer_d
         assert banjska["title"] in panel_text(page)
         links = page.eval_on_selector_all("#bb-panel a", "as => as.map(a => a.href)")
         assert links == [s["url"] for s in banjska["sources"]]
-        assert page.is_visible(f'#bb-list tr.bb-selected[data-event="{BANJSKA_ATTACK}"]')
+        assert page.is_visible(f'#bb-rows .bb-row.bb-selected[data-event="{BANJSKA_ATTACK}"]')
 
         # another marker, clicked at its pixel
         other = another_event(layer_data)
@@ -192,8 +192,9 @@ def test_briefing_file_works_offline_from_file_url(browser, crisis_file, layer_d
 
         # the event list: a click on an entry selects it
         third = _window(layer_data).sort_values(["date", "id"]).iloc[2]
-        page.click(f'#bb-list tr[data-event="{third["id"]}"] td:nth-child(2)')
+        page.click(f'#bb-rows .bb-row[data-event="{third["id"]}"] span:nth-child(2)')
         wait_for_panel(page, third["title"])
+        assert page.is_visible(f'#bb-rows .bb-row.bb-selected[data-event="{third["id"]}"]')
         assert record.external_requests == [] and record.dialogs == []
 
 
@@ -213,12 +214,14 @@ def test_briefing_prints_map_then_event_list_on_a4_landscape(browser, crisis_fil
         size = page.evaluate("() => { const s = BB.map.getSize(); return [s.x, s.y]; }")
         assert abs(size[0] - map_box["width"]) < 3 and abs(size[1] - map_box["height"]) < 3
         assert page.evaluate("() => getComputedStyle(document.getElementById('bb-main')).breakAfter") == "page"
-        rows = page.eval_on_selector_all("#bb-list tbody tr", "rs => rs.map(r => r.innerText)")
+        rows = page.eval_on_selector_all("#bb-rows .bb-row", "rs => rs.map(r => r.innerText)")
         window = _window(layer_data)
         assert len(rows) == len(window)
         first = window.sort_values(["date", "id"]).iloc[0]
         assert first["date"] in rows[0] and first["location"]["en"] in rows[0]
-        assert first["sources"][0]["url"] in rows[0]  # printed links show their address
+        printed = page.evaluate("""() => [...document.querySelectorAll('#bb-rows .bb-row')[0].querySelectorAll('a')]
+            .map(a => getComputedStyle(a, '::after').content)""")
+        assert first["sources"][0]["url"] in printed[0]  # printed links show their address
         pdf = page.pdf(prefer_css_page_size=True, print_background=True)
         pages = re.findall(rb"/Type\s*/Page\b(?!s)", pdf)
         boxes = [tuple(float(v) for v in box.split()) for box in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)]
@@ -237,11 +240,11 @@ def test_hostile_catalogue_briefing_executes_nothing(browser, tmp_path_factory, 
         page, record = open_file(ctx, path)
         text = panel_text(page)
         assert '<script>window.__pwned=1;alert(1)</script><img src=x onerror="window.__pwned=2"> title' in text
-        for row in page.query_selector_all("#bb-list tbody tr"):
+        for row in page.query_selector_all("#bb-rows .bb-row"):
             if "hostile" in (row.get_attribute("data-event") or ""):
-                row.query_selector("td:nth-child(2)").click()
+                row.query_selector("span:nth-child(2)").click()
                 page.wait_for_timeout(50)
-        page.click(f'#bb-list tr[data-event="{TAMPERED_EVENT}"] td:nth-child(2)')
+        page.click(f'#bb-rows .bb-row[data-event="{TAMPERED_EVENT}"] span:nth-child(2)')
         wait_for_panel(page, "Tampered links </script><script>window.__pwned=5</script>")
         assert page.eval_on_selector_all("#bb-panel a", "as => as.length") == 0  # javascript:, data:, user@host
         for url in UNSAFE_URLS:
