@@ -462,6 +462,7 @@
   });
 
   var legendBox = null;
+  var legendOpen = window.innerWidth > 700;  // folded on a phone, where it would cover the map
   function symbol(css) {
     var s = el("span", null, "bb-sym");
     s.style.cssText += css;
@@ -476,7 +477,8 @@
     if (!legendBox) return;
     legendBox.textContent = "";
     var details = legendBox.appendChild(el("details"));
-    details.open = true;
+    details.open = legendOpen;
+    details.addEventListener("toggle", function () { legendOpen = details.open; });
     details.appendChild(el("summary", "Legend"));
     if (visible.events) {
       details.appendChild(el("b", "Events"));
@@ -579,11 +581,18 @@
   }
   if (BB.loaded.events) whenLoaded.forEach(function (cb) { cb(); });
   function fitForPrint() { map.invalidateSize({ pan: false }); }
-  window.addEventListener("beforeprint", fitForPrint);
+  function beforePrint() {
+    legendOpen = true;  // the printed map carries its legend
+    renderLegend();
+    fitForPrint();
+  }
+  window.addEventListener("beforeprint", beforePrint);
   window.addEventListener("afterprint", fitForPrint);
   if (window.matchMedia) {
     var printMedia = window.matchMedia("print");
-    if (printMedia.addEventListener) printMedia.addEventListener("change", fitForPrint);
+    if (printMedia.addEventListener) {
+      printMedia.addEventListener("change", function (e) { if (e.matches) beforePrint(); else fitForPrint(); });
+    }
   }
   BB.ready = true;
 })(window.BB_BRIEFING_DATA);
