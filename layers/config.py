@@ -16,6 +16,9 @@ STATIC_DIR = REPO_ROOT / "static"
 # The embedded store (SQLite) lives in a git-ignored folder; a team points
 # BORDER_BRIEF_DATABASE_URL at PostgreSQL + PostGIS instead.
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'border-brief.sqlite'}"
+# Where the store keeps each layer's frame on local disk for fast restarts (store/snapshots.py);
+# BORDER_BRIEF_CACHE_DIR=none turns it off.
+DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "cache"
 VENDOR_DIR = STATIC_DIR / "vendor"
 
 # Where the map's JavaScript/CSS comes from: "local" serves copies of the installed
@@ -87,6 +90,7 @@ class Settings:
     events_file: Path
     data_dir: Path
     database_url: str = DEFAULT_DATABASE_URL
+    cache_dir: Path | None = None
 
     @property
     def tile_servers(self) -> tuple[TileServer, ...]:
@@ -100,6 +104,13 @@ class Settings:
 
 class ConfigurationError(ValueError):
     """A setting has a value the app cannot use; the message names the variable."""
+
+
+def _cache_dir(value: str) -> Path | None:
+    value = value.strip()
+    if value.lower() in ("none", "off"):
+        return None
+    return Path(value) if value else DEFAULT_CACHE_DIR
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -135,6 +146,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         events_file=events_file,
         data_dir=data_dir,
         database_url=env.get("BORDER_BRIEF_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+        cache_dir=_cache_dir(env.get("BORDER_BRIEF_CACHE_DIR", "")),
     )
     if not settings.database_url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
         raise ConfigurationError(

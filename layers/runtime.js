@@ -116,9 +116,17 @@
   };
 
   // ---- highlight and selection --------------------------------------------------
+  // The selected event also gets a ring on a pane above the markers: it shows where the
+  // event is even while its marker is folded into a cluster (a deep link at zoom 13).
+  map.createPane("bbSelection").style.zIndex = 640;
+  map.getPane("bbSelection").style.pointerEvents = "none";
+  BB.ring = L.circleMarker([0, 0], {
+    pane: "bbSelection", radius: 13, color: opts.highlight, weight: 4, opacity: 0.95, fill: false, interactive: false,
+  });
   function unhighlight() {
     var prev = BB.highlighted;
     if (prev && prev.layer.setStyle) prev.layer.setStyle(prev.style);
+    if (map.hasLayer(BB.ring)) map.removeLayer(BB.ring);
     BB.highlighted = null;
     BB.shown = null;
   }
@@ -132,6 +140,7 @@
     // points and lines come to the front of their canvas; an area stays where it is,
     // so that it does not cover the places and lines drawn over it
     if (kindOf(layer) !== "area" && layer.bringToFront) layer.bringToFront();
+    if (layerId === "events" && layer.getLatLng) BB.ring.setLatLng(layer.getLatLng()).addTo(map);
     BB.shown = layerId + "|" + featureId;
     return layer;
   };
@@ -168,7 +177,11 @@
     if (wanted === BB.shown) return;
     if (!wanted) { unhighlight(); return; }
     var cut = wanted.indexOf("|");
-    BB.highlight(wanted.slice(0, cut), wanted.slice(cut + 1));
+    var layer = BB.highlight(wanted.slice(0, cut), wanted.slice(cut + 1));
+    // chosen outside the map (the panel's event feed): bring it into view, at the zoom the user has
+    if (layer && layer.getLatLng && !map.getBounds().pad(-0.1).contains(layer.getLatLng())) {
+      map.setView(layer.getLatLng(), map.getZoom());
+    }
   };
   setInterval(function () { BB.syncSelection(); writeView(); }, 250);
 
@@ -364,12 +377,10 @@
     var selected = BB.urlParam("event");
     if (selected) {
       var layer = BB.highlight("events", selected);
-      var group = BB.groups.events;
-      // A link without a view, or a selection made on another page: bring the event into sight.
+      // A deep link opens on its event (ui.session.opening_view: at most zoom 13, less for an
+      // imprecise location); a selection out of sight (made on another page) is brought into it.
       var inSight = layer && map.getBounds().pad(-0.05).contains(layer.getLatLng());
-      if (layer && group && group.hasLayer(layer) && !(inSight && (opts.hasView || BB.restoredView))) {
-        group.zoomToShowLayer(layer, function () { BB.highlight("events", selected); });
-      }
+      if (layer && !inSight) map.setView(layer.getLatLng(), Math.min(map.getZoom(), 13), { animate: false });
     }
     BB.syncSelection();
     keepView();

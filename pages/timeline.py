@@ -8,11 +8,21 @@ from ui import data, session, tables
 session.require_entry_script()
 layers = data.layer_data()
 current = session.state()
-events = filter_events(layers.full["events"], current.start, current.end)
-table = tables.event_table(events)
 
 st.title("Timeline")
-st.caption(f"{len(table):,} events from {current.start} to {current.end}. Select a row to open the event on the map.")
+start, end = current.start, current.end
+crisis = tables.crisis_part(start, end)
+if crisis:  # the crisis by default; the background years one click away
+    span = st.segmented_control(
+        "Span", options=list(tables.TIMELINE_SPANS), format_func=tables.TIMELINE_SPANS.get, default="crisis",
+        required=True, key="bb_timeline_span", label_visibility="collapsed",
+        help="The 2023 crisis (May–November 2023), or the whole time window with the background events.",
+    )
+    if span != "record":
+        start, end = crisis
+events = filter_events(layers.full["events"], start, end)
+table = tables.event_table(events)
+st.caption(f"{len(table):,} events from {start} to {end}. Select a row to open the event on the map.")
 if table.empty:
     st.info("No events in this time window. Widen it in the sidebar.")
     st.stop()

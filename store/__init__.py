@@ -38,6 +38,7 @@ def open_store(settings) -> "Store":
     from store import db
 
     store = Store(settings.database_url)
+    store.use_snapshot_cache(getattr(settings, "cache_dir", None))
     try:
         db.migrate(store._writer)
         if store.is_empty():

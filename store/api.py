@@ -21,7 +21,6 @@ from typing import Any, Iterable, Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pandas as pd
 import shapely
 import sqlalchemy as sa
 from shapely.geometry import mapping, shape
@@ -286,18 +285,6 @@ class _Snapshot:
 _SNAPSHOT_LOCKS_GUARD = __import__("threading").Lock()
 
 
-@dataclass(frozen=True, eq=False)
-class _Snapshot:
-    """A layer's current frame as read at ``version``, with each feature's head row."""
-
-    version: int
-    frame: gpd.GeoDataFrame
-    head_rows: dict  # feature id -> revisions.id of its head
-
-
-_SNAPSHOT_LOCKS_GUARD = __import__("threading").Lock()
-
-
 class Store:
     """The catalogue's database. ``Store(url)``; :meth:`init` creates or migrates it."""
 
@@ -359,11 +346,74 @@ class Store:
                 version = int(connection.execute(sa.select(store_meta.c.value).where(store_meta.c.key == "version")).scalar_one())
                 if cached is not None and cached.version == version:
                     return cached.frame
+                if cached is None:
+                    cached = self._disk_snapshot(layer)
                 snapshot = self._refresh(connection, layer, cached, version) if cached is not None else None
                 if snapshot is None:
                     snapshot = self._load_snapshot(connection, layer, version)
             self._snapshots[layer] = snapshot
+            self._keep_on_disk(layer, snapshot)
             return snapshot.frame
+
+    # --- the frames kept on local disk (store/snapshots.py) --------------------------
+
+    DISK_SNAPSHOT_INTERVAL_S = 300.0  # a changing layer is written at most this often
+
+    def use_snapshot_cache(self, directory) -> None:
+        """Keep each layer's frame in ``directory`` so a restarted server starts fast."""
+        from store.snapshots import SnapshotCache
+
+        self.__dict__["_snapshot_cache"] = SnapshotCache(directory) if directory else None
+
+    def instance(self) -> int:
+        """A random number naming this database (not its URL), created on first use."""
+        import secrets
+
+        known = self.__dict__.get("_instance")
+        if known is not None:
+            return known
+        query = sa.select(store_meta.c.value).where(store_meta.c.key == "instance")
+        with self._reader.connect() as connection:
+            found = connection.execute(query).scalar_one_or_none()
+        if found is None:
+            with self._writer.begin() as connection:
+                found = connection.execute(query).scalar_one_or_none()
+                if found is None:
+                    found = secrets.randbelow(2**31 - 1) + 1  # fits every database's INTEGER
+                    connection.execute(sa.insert(store_meta).values(key="instance", value=found))
+        self.__dict__["_instance"] = int(found)
+        return int(found)
+
+    def _disk_snapshot(self, layer: str) -> "_Snapshot | None":
+        cache = self.__dict__.get("_snapshot_cache")
+        if cache is None:
+            return None
+        found = cache.load(self.instance(), layer)
+        if found is None or not isinstance(found[1], gpd.GeoDataFrame):
+            return None
+        version, frame, head_rows = found
+        self.__dict__.setdefault("_disk_written", {})[layer] = (version, __import__("time").monotonic())
+        return _Snapshot(version, frame, head_rows)
+
+    def _keep_on_disk(self, layer: str, snapshot: "_Snapshot") -> None:
+        """Write the layer's frame in the background when it is new on disk (or old enough)."""
+        import threading
+        import time
+
+        cache = self.__dict__.get("_snapshot_cache")
+        if cache is None:
+            return
+        written = self.__dict__.setdefault("_disk_written", {})
+        last = written.get(layer)
+        now = time.monotonic()
+        if last is not None and (last[0] == snapshot.version or now - last[1] < self.DISK_SNAPSHOT_INTERVAL_S):
+            return
+        written[layer] = (snapshot.version, now)
+        instance = self.instance()
+        threading.Thread(
+            target=cache.save, args=(instance, layer, snapshot.version, snapshot.frame, snapshot.head_rows),
+            name=f"snapshot-{layer}", daemon=True,
+        ).start()
 
     def _snapshot_lock(self, layer: str):
         import threading

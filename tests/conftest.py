@@ -17,6 +17,7 @@ if str(REPO) not in sys.path:
 # inherits the environment) uses its own throwaway store, never the developer's.
 _TEST_STORE = Path(tempfile.mkdtemp(prefix="bb-test-store-")) / "store.sqlite"
 os.environ["BORDER_BRIEF_DATABASE_URL"] = f"sqlite:///{_TEST_STORE}"
+os.environ["BORDER_BRIEF_CACHE_DIR"] = str(_TEST_STORE.parent / "cache")
 
 
 @pytest.fixture(scope="session")

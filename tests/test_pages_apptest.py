@@ -94,7 +94,7 @@ def test_closing_the_panel_clears_the_selection_and_the_url():
     at = run_app({"event": BANJSKA_ATTACK})
     at.button(key="bb_panel_close").click().run()
     assert "event" not in query(at)
-    assert "Click an event marker" in "\n".join(c.value for c in at.caption)
+    assert "newest first" in "\n".join(c.value for c in at.caption)  # the event feed is back
 
 
 def test_deployment_area_selection_shows_force_details(layer_data):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -12,6 +13,14 @@ from ui import data, session
 from ui.state import AppState, parse_click, parse_query
 
 _LAST_CLICK = "bb_last_click"
+
+#: The map component's iframe on the page (ui.style gives it its height).
+MAP_FRAME_SELECTOR = 'iframe[title="streamlit_folium.st_folium"]'
+
+# streamlit-folium gives the map's div the pixel height passed to st_folium. The page's
+# stylesheet (ui.style) sizes the iframe from the window instead, so inside the iframe
+# the map takes the iframe's whole height, whatever it is, and follows it on resize.
+_FILL_FRAME_CSS = "<style>html,body{margin:0;height:100%;overflow:hidden}#map_div{height:100vh!important}</style>"
 
 
 def _store_click() -> None:
@@ -52,9 +61,11 @@ def show_map(layers: LayerData, current: AppState) -> None:
         changes=data.changes_since(current.since),
         window=(current.start, current.end),
     )
+    m.get_root().header.add_child(folium.Element(_FILL_FRAME_CSS), name="bb_fill_frame")
     st_folium(
         m,
         key="bb_map",
+        # the first height of the iframe, until the page's stylesheet sizes it (ui.style)
         height=MAP_HEIGHT_PX,
         use_container_width=True,
         # Only a feature click reruns the app; panning and zooming update the URL

@@ -11,7 +11,7 @@ import streamlit as st
 from layers.catalog import LAYERS_BY_ID
 from layers.data import LayerData
 from store import EDITABLE_LAYERS, StoreError
-from ui import data
+from ui import data, feed
 from ui.state import AppState
 from ui.text import md_escape, md_link
 
@@ -121,13 +121,18 @@ def render_feature(layer_id: str, feature: dict[str, Any], lang: str = "en") -> 
     _sources(feature.get("sources"))
 
 
-def render_panel(layers: LayerData, current: AppState, on_close: Callable[[], None]) -> None:
-    """The details of the selected event or feature, or a hint when nothing is selected."""
+def render_panel(
+    layers: LayerData,
+    current: AppState,
+    on_close: Callable[[], None],
+    on_select: Callable[[str, str], None],
+) -> None:
+    """The details of the selected event or feature; with nothing selected, the event feed
+    (ui.feed), whose choice goes to ``on_select`` (the same path as a click on the map)."""
     selection = current.selection
     with st.container(border=True, key="bb_panel"):
         if selection is None:
-            st.markdown("#### Details")
-            st.caption("Click an event marker, a deployment area or a zone on the map to read its details here.")
+            feed.render_feed(layers, current, on_select=on_select)
             return
         layer_id, feature_id = selection
         feature = layers.feature(layer_id, feature_id)

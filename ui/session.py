@@ -124,11 +124,38 @@ def _initialise(b: Bounds) -> None:
     st.session_state[_INIT] = True
 
 
-def opening_view() -> View | None:
-    """The view the session's first map opens at: the shared link's, or None (the default).
+#: A link to an event without a view opens on the event at this zoom: close enough to read
+#: its surroundings, never closer than its location is known (``geo_precision`` 2: within a
+#: few km, 3: the region only; the uncertainty circles of layers.config.PRECISION_RADIUS_M
+#: then fit in the map).
+EVENT_LINK_ZOOM = {1: 13, 2: 12, 3: 10}
+_OPENING_FIXED = "bb_opening_view_fixed"
 
-    It stays the same for the whole session, so the map's script does not change as the
-    user pans; later maps of the session open where the user left off (runtime.js)."""
+
+def event_view(layers: LayerData, event_id: str) -> View | None:
+    """The view a link to ``event_id`` opens at (see :data:`EVENT_LINK_ZOOM`), or None."""
+    position = layers.event_positions.get(event_id)
+    if position is None:
+        return None
+    row = layers.full["events"].iloc[position]
+    point = row.geometry.representative_point()
+    zoom = EVENT_LINK_ZOOM.get(int(row["geo_precision"]), min(EVENT_LINK_ZOOM.values()))
+    return View(round(point.y, 5), round(point.x, 5), zoom)
+
+
+def opening_view() -> View | None:
+    """The view the session's first map opens at: the shared link's; with no view but a
+    selected event (a deep link, or an event chosen on another page first), the event at
+    :func:`event_view`'s zoom; otherwise None (the default view).
+
+    It is fixed by the session's first map and stays the same for the whole session, so the
+    map's script does not change as the user pans or selects; later maps of the session
+    open where the user left off (runtime.js)."""
+    if not st.session_state.get(_OPENING_FIXED):
+        st.session_state[_OPENING_FIXED] = True
+        selection = st.session_state.get(_SELECTION)
+        if st.session_state.get(_OPENING_VIEW) is None and selection and selection[0] == "events":
+            st.session_state[_OPENING_VIEW] = event_view(data.layer_data(), selection[1])
     return st.session_state.get(_OPENING_VIEW)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import altair as alt
 import geopandas as gpd
 import pandas as pd
 
+from geo.events import CRISIS_WINDOW
 from layers.catalog import EVENT_TYPE_COLORS
 from layers.tabular import events_csv  # noqa: F401 (the pages' CSV download; written in layers.tabular)
 
@@ -17,6 +20,21 @@ def event_table(events: gpd.GeoDataFrame) -> pd.DataFrame:
     table = pd.DataFrame(events[EVENT_COLUMNS]).copy()
     table.insert(2, "place", [loc.get("en") if isinstance(loc, dict) else None for loc in events["location"]])
     return table.sort_values(["date", "id"]).reset_index(drop=True)
+
+
+#: What the Timeline spans: the crisis itself (the default), or the whole time window, with
+#: the background events (2008, 2013, early 2023) that would otherwise stretch the axis.
+TIMELINE_SPANS = {"crisis": "The 2023 crisis (May–Nov)", "record": "Whole record (with the background)"}
+
+
+def crisis_part(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The part of the window ``start``..``end`` inside the crisis (geo.events.CRISIS_WINDOW),
+    when the window reaches beyond it; None when the window lies inside the crisis or misses it
+    (the Timeline then shows the window as it is)."""
+    first, last = max(start, CRISIS_WINDOW[0]), min(end, CRISIS_WINDOW[1])
+    if first > last or (first, last) == (start, end):
+        return None
+    return first, last
 
 
 #: st.dataframe draws every row, and its header, 35 px high (plus a 3 px border).

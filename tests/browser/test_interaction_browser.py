@@ -190,7 +190,7 @@ def test_view_legend_and_selection_survive_reruns_and_match_the_map(context, app
     wait_for_panel_text(page, north["name"])
     assert highlighted(page) == f"kfor_areas|{KFOR_NORTH}"
     page.get_by_test_id("stSidebarUserContent").get_by_text("KFOR deployment areas").click()
-    wait_for_panel_text(page, "Click an event marker")
+    wait_for_panel_text(page, "newest first")  # the event feed
     assert "feature" not in url_params(page)
 
     # selecting an event keeps the view in the URL
@@ -203,7 +203,7 @@ def test_view_legend_and_selection_survive_reruns_and_match_the_map(context, app
 
     # closing the panel clears the highlight
     page.get_by_role("button", name="Close ✕").click()
-    wait_for_panel_text(page, "Click an event marker")
+    wait_for_panel_text(page, "newest first")  # the event feed
     page.wait_for_function(
         "(sel) => { const w = document.querySelector(sel).contentWindow; return !w.BB.highlighted; }", arg=MAP_FRAME, timeout=5_000
     )

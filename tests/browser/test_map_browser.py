@@ -79,7 +79,7 @@ def test_another_marker_replaces_and_a_closed_panel_reopens(context, app_url):
     wait_for_panel_text(page, "Bunjaku")
     assert "Kirby" not in page.inner_text(PANEL).split("Sources")[0][:80]
     page.get_by_role("button", name="Close ✕").click()
-    wait_for_panel_text(page, "Click an event marker")
+    wait_for_panel_text(page, "newest first")  # the event feed
     assert "event" not in url_params(page)
     click_feature(page, "events", BANJSKA_ATTACK)
     wait_for_panel_text(page, "Bunjaku")
