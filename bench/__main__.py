@@ -2,7 +2,8 @@
 
 Examples::
 
-    python -m bench                                   # 10, 1,000, 10,000 and 100,000 events
+    python -m bench                                   # the real catalogue, 10, 1,000, 10,000 and 100,000 events
+    python -m bench --events real --impl ours         # only the real catalogue's row (data/events.geojson)
     python -m bench --events 10,1000 --no-browser     # server side only
     python -m bench --json bench/results/latest.json --md bench/results/latest.md
     python -m bench --store                           # the store: imports, first load, version check
@@ -16,15 +17,17 @@ import sys
 import time
 from pathlib import Path
 
-from bench.run import DEFAULT_LIMIT_S, DEFAULT_SIZES, report, run, table, targets, targets_table
+from bench.run import DEFAULT_LIMIT_S, DEFAULT_SIZES, REAL, report, run, table, targets, targets_table
 
 
-def _sizes(text: str) -> list[int]:
+def _sizes(text: str) -> list[int | str]:
     try:
-        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+        sizes = [REAL if part.strip() == REAL else int(part.replace("_", "")) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--events takes comma-separated whole numbers, got {text!r}") from None
-    if not sizes or any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(
+            f"--events takes comma-separated whole numbers or {REAL!r}, got {text!r}"
+        ) from None
+    if not sizes or any(n != REAL and n < 1 for n in sizes):
         raise argparse.ArgumentTypeError(f"--events needs one or more sizes of at least 1, got {text!r}")
     return sizes
 
@@ -39,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=_sizes, default=list(DEFAULT_SIZES),
-                        help="catalogue sizes, comma-separated (default: 10,1000,10000,100000)")
+                        help="catalogue sizes, comma-separated; 'real' is the project's own catalogue "
+                             "(default: real,10,1000,10000,100000)")
     parser.add_argument("--impl", choices=("both", "ours", "baseline"), default="both")
     parser.add_argument("--no-browser", action="store_true", help="server-side measurements only")
     parser.add_argument("--limit", type=float, default=DEFAULT_LIMIT_S,

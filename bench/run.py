@@ -20,7 +20,11 @@ from pathlib import Path
 from bench.builds import proc_status_kb
 from bench.synthetic import synthetic_features
 
-DEFAULT_SIZES = (10, 1_000, 10_000, 100_000)
+#: "real" is the project's own catalogue (data/events.geojson) with the shipped layers.
+REAL = "real"
+DEFAULT_SIZES = (REAL, 10, 1_000, 10_000, 100_000)
+REAL_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "events.geojson"
+REAL_TARGET = "2023-09-24-banjska-attack"  # the event the real row clicks
 DEFAULT_LIMIT_S = 120.0
 # Loading 100,000 events into the app's cache (validation included) is not part of
 # any measurement, but it must finish before the app can be timed.
@@ -69,15 +73,30 @@ def run_build(impl: str, events_file: Path, out: Path | None, *, repeat: int, li
     return json.loads(lines[-1])
 
 
-def bench_size(n: int, workdir: Path, *, browser: bool, limit_s: float, impls: tuple[str, ...]) -> list[dict]:
+def real_catalogue(path: Path) -> tuple[int, str, str]:
+    """Copy the real catalogue to ``path``; return its size and the id and title of the event to click."""
+    text = REAL_CATALOGUE.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    features = json.loads(text)["features"]
+    target = next(f["properties"] for f in features if f["properties"]["id"] == REAL_TARGET)
+    return len(features), target["id"], target["title"]
+
+
+def bench_size(n: int | str, workdir: Path, *, browser: bool, limit_s: float, impls: tuple[str, ...]) -> list[dict]:
+    """One row per implementation for ``n`` synthetic events, or for the real catalogue (``n == "real"``)."""
     events_file = workdir / f"events-{n}.geojson"
     started = time.perf_counter()
-    target_id, target_title = write_catalogue(events_file, n)
-    log(f"{n} events: catalogue written in {time.perf_counter() - started:.1f} s "
+    if n == REAL:
+        n, target_id, target_title = real_catalogue(events_file)
+        catalogue = "real"
+    else:
+        target_id, target_title = write_catalogue(events_file, n)
+        catalogue = "synthetic"
+    log(f"{n} events ({catalogue}): catalogue written in {time.perf_counter() - started:.1f} s "
         f"({events_file.stat().st_size / 1e6:.1f} MB)")
     rows = []
     for impl in impls:
-        row = {key: None for key in ROW_KEYS} | {"events": n, "impl": impl, "notes": []}
+        row = {key: None for key in ROW_KEYS} | {"events": n, "impl": impl, "catalogue": catalogue, "notes": []}
         repeat = 3 if impl == "ours" or n < 10_000 else 1
         out = workdir / f"{impl}-{n}.out"
         build = run_build(impl, events_file, out, repeat=repeat, limit_s=limit_s)
@@ -150,8 +169,9 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         payload = None if r["payload_bytes"] is None else r["payload_bytes"] / 1e6
         notes = "; ".join(r.get("notes") or []).replace("|", "/")
+        events = f"{r['events']:,}" + (" (real catalogue)" if r.get("catalogue") == "real" else "")
         lines.append(
-            f"| {r['events']:,} | {r['impl']} | {_fmt(r['build_s'])} | {_fmt(payload)} | "
+            f"| {events} | {r['impl']} | {_fmt(r['build_s'])} | {_fmt(payload)} | "
             f"{_fmt(r['interactive_s'])} | {_fmt(r['click_to_panel_s'])} | {_fmt(r.get('build_mem_mb'), 0)} | "
             f"{_fmt(r.get('server_rss_mb'), 0)} | {notes} |"
         )

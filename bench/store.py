@@ -161,6 +161,7 @@ def open_seeded_store(url: str):
 
 def time_import(store, data: bytes, name: str) -> dict:
     """parse_import + import_features of ``data``, timed: seconds and what the batch did."""
+    from store import Identity
     from store.importing import parse_import
 
     gc.collect()
@@ -168,7 +169,7 @@ def time_import(store, data: bytes, name: str) -> dict:
     started = time.perf_counter()
     layer, features = parse_import(data, name, fmt="acled")
     parsed = time.perf_counter()
-    result = store.import_features(layer, features, author="bench", comment="benchmark import", source=name)
+    result = store.import_features(layer, features, identity=Identity("bench", "analyst"), comment="benchmark import", source=name)
     done = time.perf_counter()
     return {"parse_s": parsed - started, "write_s": done - parsed, "total_s": done - started,
             "cpu_s": time.process_time() - cpu, **result.summary()}

@@ -161,6 +161,92 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     return settings
 
 
+# --- sign-in and roles (issue 12) -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Who may read and who may write: see the README's "Sign-in and roles".
+
+    ``public_read``: anonymous visitors may read (as viewers); false makes the whole app
+    show only the sign-in form until someone signs in.
+    ``session_hours``: how long a local sign-in survives reloads (its token's lifetime).
+    ``trusted_header``/``trusted_proxies``/``proxy_secret``: the reverse-proxy mode; the
+    header is honoured only on a connection from one of the proxy addresses that also
+    carries the shared secret in ``proxy_secret_header``.
+    ``role_map``: e-mail address or ``group:NAME`` -> role, for OIDC and proxy identities;
+    anyone not in it gets ``default_role``.
+    """
+
+    public_read: bool = True
+    session_hours: float = 12.0
+    trusted_header: str = ""
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_secret: str = ""
+    proxy_secret_header: str = "X-Border-Brief-Proxy-Secret"
+    groups_header: str = ""
+    role_map: tuple[tuple[str, str], ...] = ()
+    default_role: str = "viewer"
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {value!r}")
+
+
+def load_auth_settings(environ: dict[str, str] | None = None) -> AuthSettings:
+    """Read the sign-in settings (``BORDER_BRIEF_PUBLIC_READ``, ``BORDER_BRIEF_SESSION_HOURS``, ...)."""
+    env = os.environ if environ is None else environ
+    roles = ("viewer", "analyst", "admin")
+    try:
+        hours = float(env.get("BORDER_BRIEF_SESSION_HOURS", "12").strip() or 12)
+    except ValueError:
+        raise ConfigurationError(
+            f"BORDER_BRIEF_SESSION_HOURS must be a number of hours, got {env.get('BORDER_BRIEF_SESSION_HOURS')!r}"
+        ) from None
+    if not 0 < hours <= 24 * 90:
+        raise ConfigurationError(f"BORDER_BRIEF_SESSION_HOURS must be more than 0 and at most 2160 (90 days), got {hours}")
+    mapping = []
+    for item in env.get("BORDER_BRIEF_ROLE_MAP", "").split(","):
+        if not item.strip():
+            continue
+        who, sep, role = item.rpartition("=")
+        who, role = who.strip().casefold(), role.strip().lower()
+        if not sep or not who or role not in roles:
+            raise ConfigurationError(
+                "BORDER_BRIEF_ROLE_MAP is a comma-separated list of ADDRESS=ROLE or group:NAME=ROLE "
+                f"(roles: {', '.join(roles)}), got {item.strip()!r}"
+            )
+        mapping.append((who, role))
+    default_role = env.get("BORDER_BRIEF_DEFAULT_ROLE", "viewer").strip().lower() or "viewer"
+    if default_role not in roles:
+        raise ConfigurationError(f"BORDER_BRIEF_DEFAULT_ROLE must be one of {', '.join(roles)}, got {default_role!r}")
+    header = env.get("BORDER_BRIEF_TRUSTED_HEADER", "").strip()
+    proxies = tuple(p.strip() for p in env.get("BORDER_BRIEF_TRUSTED_PROXIES", "").split(",") if p.strip())
+    secret = env.get("BORDER_BRIEF_PROXY_SECRET", "").strip()
+    if header and (not proxies or len(secret) < 16):
+        raise ConfigurationError(
+            "BORDER_BRIEF_TRUSTED_HEADER needs BORDER_BRIEF_TRUSTED_PROXIES (the proxy's addresses) and "
+            "BORDER_BRIEF_PROXY_SECRET (at least 16 characters, which the proxy sends in "
+            "X-Border-Brief-Proxy-Secret); without both the header could be forged"
+        )
+    return AuthSettings(
+        public_read=_flag(env, "BORDER_BRIEF_PUBLIC_READ", True),
+        session_hours=hours,
+        trusted_header=header,
+        trusted_proxies=proxies,
+        proxy_secret=secret,
+        groups_header=env.get("BORDER_BRIEF_GROUPS_HEADER", "").strip(),
+        role_map=tuple(mapping),
+        default_role=default_role,
+    )
+
+
 # The live app's public address (e.g. https://brief.example.org/), if it has one: the
 # offline briefing links to it, with a deep link to the same view. Unset: no link.
 PUBLIC_URL_VARIABLE = "BORDER_BRIEF_PUBLIC_URL"

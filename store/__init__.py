@@ -4,6 +4,7 @@
 :class:`store.api.Store`, which validates with the data files' own validators.
 """
 
+from store.access import ROLES, Identity, PermissionDenied
 from store.api import (
     CATALOGUE_AUTHOR,
     EDITABLE_LAYERS,
@@ -19,8 +20,11 @@ from store.api import (
 __all__ = [
     "CATALOGUE_AUTHOR",
     "EDITABLE_LAYERS",
+    "ROLES",
     "Change",
     "ConflictError",
+    "Identity",
+    "PermissionDenied",
     "Revision",
     "Store",
     "StoreError",

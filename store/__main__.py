@@ -8,6 +8,8 @@ Examples::
     python -m store history 2023-09-24-banjska-attack
     python -m store undo 7 --author "A. Analyst"
     python -m store dump backup/ && python -m store restore backup/
+    printf '%s\n' "$PASSWORD" | python -m store users add alice --role analyst --password-stdin
+    python -m store users list
 
 The database is ``BORDER_BRIEF_DATABASE_URL`` (default: the SQLite file in var/).
 Invalid input exits with status 2, prints every problem and writes nothing.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from geo.io import LayerValidationError
 from layers.config import ConfigurationError, load_settings
+from store.access import command_line
 from store.api import EDITABLE_LAYERS, Store, StoreError, ValidationFailed
 from store import db
 from store.importing import MAX_IMPORT_BYTES, ImportFileError, read_import_file
@@ -55,7 +58,7 @@ def cmd_import(args) -> int:
     store = _store(args.database)
     path = Path(args.file)
     layer, features = read_import_file(path, fmt=args.format, layer=args.layer)
-    result = store.import_features(layer, features, author=args.author, comment=args.comment,
+    result = store.import_features(layer, features, identity=command_line(args.author), comment=args.comment,
                                    source=path.name, dry_run=args.dry_run)
     if args.json:
         print(json.dumps({**result.summary(), "dry_run": args.dry_run}))
@@ -87,7 +90,7 @@ def cmd_history(args) -> int:
 
 def cmd_undo(args) -> int:
     store = _store(args.database)
-    batch = store.undo(args.batch, author=args.author, comment=args.comment)
+    batch = store.undo(args.batch, identity=command_line(args.author), comment=args.comment)
     print(json.dumps({"batch": batch, "undoes": args.batch}) if args.json else f"batch {args.batch} undone by batch {batch}")
     return 0
 
@@ -103,6 +106,61 @@ def cmd_restore(args) -> int:
     db.migrate(store._writer)
     count = store.restore(Path(args.directory))
     print(json.dumps({"revisions": count}) if args.json else f"restored {count} revisions from {args.directory}")
+    return 0
+
+
+def _password_from_stdin() -> str:
+    """The first line of standard input (a password never goes on the command line)."""
+    line = sys.stdin.readline()
+    return line[:-1] if line.endswith("\n") else line
+
+
+def _operator():
+    """Whoever runs the command line holds the database's URL: an admin (named after the OS user)."""
+    import getpass
+
+    try:
+        who = getpass.getuser()
+    except Exception:
+        who = "operator"
+    return command_line(f"{who} (command line)")
+
+
+def cmd_users(args) -> int:
+    from store import users
+
+    store = _store(args.database)
+    db.migrate(store._writer)
+    if args.action == "list":
+        rows = users.list_accounts(store)
+        if args.json:
+            print(json.dumps([{"name": a.name, "role": a.role, "disabled": a.disabled,
+                               "created_at": a.created_at.isoformat()} for a in rows], ensure_ascii=False))
+        else:
+            for a in rows:
+                print(f"{a.name}  {a.role}" + ("  (disabled)" if a.disabled else ""))
+        return 0
+    if args.action in ("add", "set-password") and not args.password_stdin:
+        print("refused: give the password on standard input with --password-stdin", file=sys.stderr)
+        return 2
+    if args.action == "add":
+        if not args.role:
+            print("refused: say the account's role with --role viewer|analyst|admin", file=sys.stderr)
+            return 2
+        users.add_account(store, args.name, args.role, _password_from_stdin(), by=_operator())
+        print(f"account {args.name} added ({args.role})")
+    elif args.action == "set-password":
+        users.set_password(store, args.name, _password_from_stdin(), by=_operator())
+        print(f"password of {args.name} changed; its open sign-ins are ended")
+    elif args.action == "set-role":
+        users.set_role(store, args.name, args.role, by=_operator())
+        print(f"{args.name} is now {args.role}")
+    elif args.action == "disable":
+        users.set_disabled(store, args.name, True, by=_operator())
+        print(f"account {args.name} disabled; its open sign-ins are ended")
+    elif args.action == "enable":
+        users.set_disabled(store, args.name, False, by=_operator())
+        print(f"account {args.name} enabled")
     return 0
 
 
@@ -162,6 +220,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_restore)
 
+    from store.access import ROLES
+
+    p = sub.add_parser("users", help="local accounts: add, list, disable, enable, set-password, set-role")
+    p.add_argument("action", choices=("add", "list", "disable", "enable", "set-password", "set-role"))
+    p.add_argument("name", nargs="?", default=None)
+    p.add_argument("--role", choices=ROLES)
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of standard input")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_users)
+
     p = sub.add_parser("batches", help="the latest batches")
     p.add_argument("--limit", type=int, default=30)
     p.add_argument("--json", action="store_true")
@@ -171,6 +239,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "action", None) not in (None, "list") and not args.name:
+        parser().error(f"users {args.action} needs an account NAME")
+    if getattr(args, "action", None) == "set-role" and not args.role:
+        parser().error("users set-role needs --role")
     try:
         return args.run(args)
     except ValidationFailed as exc:

@@ -28,16 +28,14 @@ from shapely.geometry import mapping, shape
 from geo.events import LAYER_ID as EVENTS, parse_events
 from geo.io import LayerValidationError, Problem, features_to_frame, parse_layer, problem_list
 from store import db
+from store.access import Identity, PermissionDenied, may_undo, writer
 from store.acled import passed_validation
+from store.errors import StoreError
 from store.schema import batches, heads, revisions, store_meta
 
 EDITABLE_LAYERS = ("events", "places", "kfor_areas", "serbian_deployments")
 CATALOGUE_AUTHOR = "catalogue"
 _NO_PROPERTIES: dict[str, Any] = {}
-
-
-class StoreError(Exception):
-    """A write the store refuses; the message says what to do."""
 
 
 class ConflictError(StoreError):
@@ -630,7 +628,7 @@ class Store:
         layer: str,
         features: list[dict],
         *,
-        author: str,
+        identity: Identity | None,
         comment: str = "",
         source: str | None = None,
         dry_run: bool = False,
@@ -639,14 +637,15 @@ class Store:
         """Add new features and change existing ones (matched by id) as one batch.
 
         The features are validated whole first; an identical feature is left alone, so
-        importing the same file twice changes nothing.
+        importing the same file twice changes nothing. A dry run (a preview) writes
+        nothing and needs no identity; a real import needs an analyst or admin.
         """
+        author = "preview" if dry_run else _author(writer(identity, "import"))
         with _bulk():
             # An ACLED file's features were just validated whole by parse_events (store.acled):
             # exactly the same features are not validated a second time.
             if not (layer == EVENTS and passed_validation(features)):
                 validate_features(layer, features, source or "<import>")
-        author = _author(author)
 
         def work(connection: sa.Connection) -> WriteResult:
             known = self._heads(connection, layer, [f["properties"]["id"] for f in features])
@@ -686,10 +685,11 @@ class Store:
                          "properties": properties, "geometry": wkt})
         return plan, rows
 
-    def save(self, layer: str, feature: dict, *, base_revision: int | None, author: str, comment: str = "") -> int:
+    def save(self, layer: str, feature: dict, *, base_revision: int | None, identity: Identity | None,
+             comment: str = "") -> int:
         """Save one feature (new when ``base_revision`` is None); returns its new revision number."""
+        author = _author(writer(identity, "save changes"))
         validate_features(layer, [feature], "<edit>")
-        author = _author(author)
         properties = _plain(feature["properties"])
         feature_id = properties["id"]
 
@@ -715,11 +715,11 @@ class Store:
 
         return self._run_write(work)
 
-    def retire(self, layer: str, feature_id: str, *, base_revision: int, author: str, reason: str) -> int:
+    def retire(self, layer: str, feature_id: str, *, base_revision: int, identity: Identity | None, reason: str) -> int:
         """Retire a feature (a tombstone revision); the reason is required."""
+        author = _author(writer(identity, "retire features"))
         if not reason or not reason.strip():
             raise StoreError("say why the feature is retired (a reason is required)")
-        author = _author(author)
 
         def work(connection: sa.Connection) -> int:
             known = self._heads(connection, layer, [feature_id])
@@ -737,8 +737,10 @@ class Store:
 
         return self._run_write(work)
 
-    def restore_revision(self, layer: str, feature_id: str, revision: int, *, author: str, comment: str = "") -> int:
+    def restore_revision(self, layer: str, feature_id: str, revision: int, *, identity: Identity | None,
+                         comment: str = "") -> int:
         """Make an earlier revision current again, as a new revision (history is never rewritten)."""
+        writer(identity, "restore revisions")
         old = next((r for r in self.history(feature_id, layer) if r.revision == revision), None)
         if old is None or old.retired:
             raise StoreError(f"'{feature_id}' has no revision {revision} with content to restore")
@@ -747,12 +749,12 @@ class Store:
         base = None if current is None else current[1]
         if current is None:  # retired: the restore brings it back after its tombstone
             last = self.history(feature_id, layer)[-1]
-            return self._revive(layer, feature, last.revision, author=author, comment=comment or f"restored revision {revision}")
-        return self.save(layer, feature, base_revision=base, author=author, comment=comment or f"restored revision {revision}")
+            return self._revive(layer, feature, last.revision, identity=identity, comment=comment or f"restored revision {revision}")
+        return self.save(layer, feature, base_revision=base, identity=identity, comment=comment or f"restored revision {revision}")
 
-    def _revive(self, layer: str, feature: dict, tombstone: int, *, author: str, comment: str) -> int:
+    def _revive(self, layer: str, feature: dict, tombstone: int, *, identity: Identity | None, comment: str) -> int:
+        author = _author(writer(identity, "restore revisions"))
         validate_features(layer, [feature], "<restore>")
-        author = _author(author)
         properties = _plain(feature["properties"])
         feature_id = properties["id"]
 
@@ -768,17 +770,19 @@ class Store:
 
         return self._run_write(work)
 
-    def undo(self, batch_id: int, *, author: str, comment: str = "") -> int:
+    def undo(self, batch_id: int, *, identity: Identity | None, comment: str = "") -> int:
         """Undo a batch in one new batch: each feature it wrote goes back to its state before.
 
         Refused as a whole (nothing written) if any of those features changed since.
+        An analyst may undo only their own batches, an admin any.
         """
-        author = _author(author)
+        writer(identity, f"undo batch {batch_id}")
 
         def work(connection: sa.Connection) -> int:
             batch = connection.execute(sa.select(batches).where(batches.c.id == batch_id)).first()
             if batch is None:
                 raise StoreError(f"no batch {batch_id}")
+            author = _author(may_undo(identity, batch.author, batch_id))
             done = connection.execute(sa.select(batches.c.id).where(batches.c.undoes == batch_id)).first()
             if done is not None:
                 raise StoreError(f"batch {batch_id} was already undone by batch {done.id}")

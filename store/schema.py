@@ -67,3 +67,53 @@ store_meta = sa.Table(
     sa.Column("key", sa.String(40), primary_key=True),
     sa.Column("value", sa.Integer, nullable=False),
 )
+
+# --- sign-in (migration 0002) -----------------------------------------------------------
+# Local accounts: Argon2id hashes only (store.users); ``disabled`` keeps the name in the
+# history while refusing every sign-in.
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("name", sa.String(120), primary_key=True),
+    sa.Column("role", sa.String(10), nullable=False),  # viewer | analyst | admin
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UTC_TIME, nullable=False),
+    sa.Column("changed_at", UTC_TIME, nullable=False),
+)
+
+# Failed sign-ins per account name (known or not) and per client address: after a few,
+# every further attempt waits until ``locked_until`` (a window that grows with each failure).
+sign_in_throttle = sa.Table(
+    "sign_in_throttle",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),  # account:<name> | client:<address>
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure", UTC_TIME, nullable=False),
+    sa.Column("locked_until", UTC_TIME, nullable=True),
+)
+
+# Every sign-in attempt and sign-out, for the admin page.
+sign_ins = sa.Table(
+    "sign_ins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTC_TIME, nullable=False),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),  # signed-in | refused | throttled | signed-out | resumed
+    sa.Column("client", sa.String(64), nullable=False, server_default=""),
+    sa.Column("via", sa.String(20), nullable=False, server_default="local"),
+    sa.Index("ix_sign_ins_at", "at"),
+)
+
+# Sign-ins that survive a reload: the browser keeps a random token, the store only its
+# SHA-256, with an expiry; signing out (or disabling the account) ends it for good.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("created_at", UTC_TIME, nullable=False),
+    sa.Column("expires_at", UTC_TIME, nullable=False),
+    sa.Column("ended_at", UTC_TIME, nullable=True),
+)

@@ -25,6 +25,7 @@ from layers.draw import (
 from tests.test_layers_render import CDN_HOSTS, linked_assets, rendered
 from tests.test_pages_apptest import run_app
 from ui import draw as ui_draw
+from tests.test_auth import signed_in_app
 
 LOCAL = "../../app/static/vendor/"
 
@@ -205,10 +206,9 @@ AREA = "kfor-hq-film-city"
 
 
 def _open_area(area_id: str = AREA, layer: str = "kfor_areas"):
-    at = run_app(page="pages/edit.py")
+    at = signed_in_app("Shape Analyst", page="pages/edit.py")
     at.selectbox(key="bb_edit_layer").set_value(layer).run()
     at.selectbox(key="bb_edit_choice").set_value(area_id).run()
-    at.text_input(key="bb_author_input").input("Shape Analyst").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -280,12 +280,11 @@ def test_an_invalid_shape_is_explained_and_nothing_is_written(own_store, ring, m
 
 def test_a_new_area_is_drawn_named_and_saved(own_store, layer_data):
     sources = [{"publisher": "NATO", "title": "KFOR test source", "date": "2023-09-30", "url": "https://example.org/kfor"}]
-    at = run_app(page="pages/edit.py")
+    at = signed_in_app("Shape Analyst", page="pages/edit.py")
     at.selectbox(key="bb_edit_layer").set_value("kfor_areas").run()
     at.selectbox(key="bb_edit_choice").set_value("__new__").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("No shape yet" in i.value for i in at.info)
-    at.text_input(key="bb_author_input").input("Shape Analyst").run()
     at.text_input(key="bb_edit_name").input("Test patrol area near Gjilan").run()
     assert any("`test-patrol-area-near-gjilan`" in m.value for m in at.markdown)
     # without a shape the save is refused at the shape

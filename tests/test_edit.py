@@ -14,6 +14,8 @@ from geo.schema import is_id
 from tests.conftest import BANJSKA_ATTACK, REPO
 from tests.test_pages_apptest import run_app
 from ui import edit
+from store.access import Identity
+from tests.test_auth import signed_in_app
 
 # --- pure helpers -----------------------------------------------------------------------
 
@@ -186,21 +188,18 @@ def own_store(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
-def _open_event(event_id: str = BANJSKA_ATTACK, author: str = ""):
-    at = run_app(page="pages/edit.py")
+def _open_event(event_id: str = BANJSKA_ATTACK, author: str = "Test Analyst"):
+    at = signed_in_app(author, page="pages/edit.py")
     at.selectbox(key="bb_edit_choice").set_value(event_id).run()
-    if author:
-        at.text_input(key="bb_author_input").input(author).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.text_input(key="bb_edit_title").value == _catalogue_event(event_id)["properties"]["title"]
     return at
 
 
-def test_without_an_author_every_save_button_is_disabled_and_says_why(own_store):
-    at = _open_event()
-    save = at.button(key="bb_edit_save")
-    assert save.disabled and "Enter your name" in save.proto.help
-    assert at.button(key="bb_edit_retire").disabled
+def test_without_sign_in_the_edit_page_shows_no_form(own_store):
+    at = run_app(page="pages/edit.py")
+    assert not [b for b in at.button if b.key in ("bb_edit_save", "bb_edit_retire")]
+    assert any("Sign in as an analyst" in i.value for i in at.info)
 
 
 def test_editing_the_title_and_saving_writes_revision_2(own_store):
@@ -222,7 +221,7 @@ def test_a_stale_save_shows_the_conflict_side_by_side_and_keeps_the_analysts_val
     feature, revision = own_store.head("events", BANJSKA_ATTACK)
     theirs = copy.deepcopy(feature)
     theirs["properties"]["summary"] += " Corrected by a colleague."
-    own_store.save("events", theirs, base_revision=revision, author="Quick Colleague")
+    own_store.save("events", theirs, base_revision=revision, identity=Identity("Quick Colleague", "analyst"))
 
     at.text_input(key="bb_edit_title").input("My new title").run()
     at.button(key="bb_edit_save").click().run()
@@ -245,7 +244,7 @@ def test_keeping_my_values_after_a_conflict_saves_on_top_of_theirs(own_store):
     feature, revision = own_store.head("events", BANJSKA_ATTACK)
     theirs = copy.deepcopy(feature)
     theirs["properties"]["summary"] += " Corrected."
-    own_store.save("events", theirs, base_revision=revision, author="Quick Colleague")
+    own_store.save("events", theirs, base_revision=revision, identity=Identity("Quick Colleague", "analyst"))
     at.text_input(key="bb_edit_title").input("My new title").run()
     at.button(key="bb_edit_save").click().run()
     at.button(key="bb_edit_keep_mine").click().run()
@@ -277,7 +276,7 @@ def test_retire_needs_a_reason_and_retires_the_event(own_store):
 
 
 def test_the_panels_edit_button_opens_the_feature_on_the_edit_page(own_store):
-    at = run_app({"event": BANJSKA_ATTACK})
+    at = signed_in_app("Test Analyst", query={"event": BANJSKA_ATTACK})
     at.button(key="bb_panel_edit").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.text_input(key="bb_edit_title").value == _catalogue_event()["properties"]["title"]
@@ -285,7 +284,7 @@ def test_the_panels_edit_button_opens_the_feature_on_the_edit_page(own_store):
 
 
 def test_a_new_event_from_a_gazetteer_place_takes_its_point_and_names(own_store, layer_data):
-    at = run_app(page="pages/edit.py")
+    at = signed_in_app("Test Analyst", page="pages/edit.py")
     at.radio(key="bb_edit_position_mode").set_value("A gazetteer place").run()
     at.selectbox(key="bb_edit_place").set_value("jarinje-crossing").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -302,10 +301,9 @@ def test_a_new_event_from_a_gazetteer_place_takes_its_point_and_names(own_store,
 
 
 def test_a_place_can_be_edited(own_store):
-    at = run_app(page="pages/edit.py")
+    at = signed_in_app("Gazetteer Keeper", page="pages/edit.py")
     at.selectbox(key="bb_edit_layer").set_value("places").run()
     at.selectbox(key="bb_edit_choice").set_value("jarinje-crossing").run()
-    at.text_input(key="bb_author_input").input("Gazetteer Keeper").run()
     at.text_input(key="bb_edit_kind").input("border crossing").run()
     at.button(key="bb_edit_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -315,10 +313,9 @@ def test_a_place_can_be_edited(own_store):
 
 def test_a_deployment_areas_properties_can_be_edited(own_store, layer_data):
     area_id = layer_data.full["kfor_areas"]["id"].iloc[0]
-    at = run_app(page="pages/edit.py")
+    at = signed_in_app("Force Analyst", page="pages/edit.py")
     at.selectbox(key="bb_edit_layer").set_value("kfor_areas").run()
     at.selectbox(key="bb_edit_choice").set_value(area_id).run()
-    at.text_input(key="bb_author_input").input("Force Analyst").run()
     at.text_input(key="bb_edit_strength").input("about 200").run()
     at.button(key="bb_edit_save").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -327,7 +324,7 @@ def test_a_deployment_areas_properties_can_be_edited(own_store, layer_data):
 
 
 def test_typed_coordinates_outside_the_region_are_flagged_and_the_map_mode_draws_an_offline_map(own_store):
-    at = run_app(page="pages/edit.py")
+    at = signed_in_app("Test Analyst", page="pages/edit.py")
     at.radio(key="bb_edit_position_mode").set_value("Coordinates").run()
     at.number_input(key="bb_edit_lat").set_value(21.1).run()  # latitude and longitude swapped
     at.number_input(key="bb_edit_lon").set_value(42.9).run()

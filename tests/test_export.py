@@ -23,6 +23,7 @@ from shapely.geometry import Polygon
 from geo.events import load_events
 from geo.io import load_layer
 from layers.catalog import LAYERS
+from store.access import Identity
 
 REPO = Path(__file__).resolve().parent.parent
 BOM = b"\xef\xbb\xbf"
@@ -196,7 +197,7 @@ def test_an_edit_saved_in_the_store_is_exported(tmp_path):
         edited = json.loads(json.dumps(feature))
         title = "Banjska attack (edited in the store) – ćirilica ë"
         edited["properties"].update(title=title, name=title, summary="=1+1 would be a formula in a spreadsheet.")
-        store.save("events", edited, base_revision=revision, author="analyst", comment="test edit")
+        store.save("events", edited, base_revision=revision, identity=Identity("analyst", "analyst"), comment="test edit")
     finally:
         store.close()
 

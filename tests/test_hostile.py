@@ -25,6 +25,7 @@ from geo.io import LayerValidationError, load_layer, parse_layer
 from geo.schema import is_date, is_id, is_partial_date, is_text, is_url
 from layers.config import load_settings
 from layers.data import layer_files
+from store.access import Identity
 from store import Store, StoreError, db
 from store.importing import MAX_IMPORT_BYTES, ImportFileError, parse_import
 
@@ -151,7 +152,7 @@ def test_import_refuses_without_writing_or_stores_inert_text(item, store):
     version = store.version()
     try:
         layer, features = parse_import(item.data, item.name, layer=item.layer)
-        result = store.import_features(layer, features, author="hostile-test", source=item.name)
+        result = store.import_features(layer, features, identity=Identity("hostile-test", "analyst"), source=item.name)
     except (ImportFileError, LayerValidationError, StoreError) as refused:
         assert item.expect == "reject", f"{item.name} should have been stored: {refused}"
         _assert_clear(str(refused))
@@ -194,7 +195,7 @@ def exported(store, store_url, tmp_path_factory):
     for item in STORED:
         if item.expect == "store":
             layer, features = parse_import(item.data, item.name, layer=item.layer)
-            store.import_features(layer, features, author="hostile-test", source=item.name)
+            store.import_features(layer, features, identity=Identity("hostile-test", "analyst"), source=item.name)
     out = tmp_path_factory.mktemp("export")
     done = _cli("-m", "layers", "export", str(out), url=store_url, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import BANJSKA_ATTACK
+from store.access import Identity
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = ["pages/map.py", "pages/timeline.py", "pages/layers.py", "pages/analysis.py", "pages/about.py", "pages/edit.py"]
@@ -206,7 +207,7 @@ def test_since_marks_changes_in_the_panel_and_lists_them(tmp_path, monkeypatch, 
     feature, revision = store.head("events", BANJSKA_ATTACK)
     feature = copy.deepcopy(feature)
     feature["properties"]["summary"] += " Corrected."
-    store.save("events", feature, base_revision=revision, author="analyst")
+    store.save("events", feature, base_revision=revision, identity=Identity("analyst", "analyst"))
     store.close()
 
     at = run_app({"since": since.strftime("%Y-%m-%dT%H:%M:%S"), "event": BANJSKA_ATTACK})
@@ -219,13 +220,14 @@ def test_since_marks_changes_in_the_panel_and_lists_them(tmp_path, monkeypatch, 
     assert at.checkbox(key="bb_since_on").value is True
 
 
-def test_the_authors_name_outlives_a_visit_to_another_page(tmp_path, monkeypatch, fresh_caches):
+def test_the_sign_in_outlives_a_visit_to_another_page(tmp_path, monkeypatch, fresh_caches):
+    from tests.test_auth import signed_in_app
+
     monkeypatch.setenv("BORDER_BRIEF_DATABASE_URL", f"sqlite:///{tmp_path / 'author.sqlite'}")
-    at = run_app(page="pages/layers.py")
-    at.text_input(key="bb_author_input").input("A. Analyst").run()
-    assert at.session_state["bb_author"] == "A. Analyst"
+    at = signed_in_app("A. Analyst", page="pages/layers.py")
+    assert any("Changes are recorded as **A. Analyst**" in c.value.replace("\\", "") for c in at.caption)
     at.switch_page("pages/about.py").run()
     at.switch_page("pages/layers.py").run()
     assert not at.exception
-    assert at.session_state["bb_author"] == "A. Analyst"
-    assert at.text_input(key="bb_author_input").value == "A. Analyst"
+    assert at.session_state["bb_current_identity"].name == "A. Analyst"
+    assert any("Changes are recorded as **A. Analyst**" in c.value.replace("\\", "") for c in at.caption)

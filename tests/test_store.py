@@ -21,6 +21,7 @@ from geo.events import load_events
 from geo.io import load_layer
 from layers.config import load_settings
 from layers.data import layer_files
+from store.access import Identity
 from store import ConflictError, Store, StoreError, ValidationFailed
 from store import db
 
@@ -98,7 +99,7 @@ def test_catalogue_sync_changes_nothing_twice_and_keeps_an_analysts_edit(store, 
     assert store.sync_catalogue(files).batch is None  # nothing changed: no batch
     feature, revision = banjska_feature(store)
     feature["properties"]["summary"] = feature["properties"]["summary"] + " Corrected by an analyst."
-    store.save("events", feature, base_revision=revision, author="analyst")
+    store.save("events", feature, base_revision=revision, identity=Identity("analyst", "analyst"))
     # a new release of the curated files changes the same event and another one
     events = events_file_features()
     for f in events:
@@ -119,7 +120,7 @@ def test_a_save_is_a_new_revision_with_its_author_and_changed_fields(store):
     feature, revision = banjska_feature(store)
     feature["properties"]["fatalities_note"] = "Revised by the analyst."
     before = store.version()
-    new = store.save("events", feature, base_revision=revision, author="A. Analyst", comment="note")
+    new = store.save("events", feature, base_revision=revision, identity=Identity("A. Analyst", "analyst"), comment="note")
     assert new == revision + 1 and store.version() == before + 1
     history = store.history(BANJSKA)
     assert [r.revision for r in history] == [1, 2]
@@ -131,10 +132,10 @@ def test_a_stale_save_is_refused_and_shows_both_versions(store):
     feature, revision = banjska_feature(store)
     mine, theirs = copy.deepcopy(feature), copy.deepcopy(feature)
     theirs["properties"]["summary"] += " Theirs."
-    store.save("events", theirs, base_revision=revision, author="first")
+    store.save("events", theirs, base_revision=revision, identity=Identity("first", "analyst"))
     mine["properties"]["summary"] += " Mine."
     with pytest.raises(ConflictError) as caught:
-        store.save("events", mine, base_revision=revision, author="second")
+        store.save("events", mine, base_revision=revision, identity=Identity("second", "analyst"))
     assert "first" in str(caught.value) and "nothing was written" in str(caught.value)
     assert caught.value.current["properties"]["summary"].endswith("Theirs.")
     assert caught.value.yours["properties"]["summary"].endswith("Mine.")
@@ -152,7 +153,7 @@ def test_two_analysts_racing_on_one_event_exactly_one_wins(store_url, store):
         racer = Store(store_url)
         try:
             barrier.wait()
-            racer.save("events", mine, base_revision=revision, author=name)
+            racer.save("events", mine, base_revision=revision, identity=Identity(name, "analyst"))
             outcomes.append("saved")
         except ConflictError:
             outcomes.append("conflict")
@@ -176,7 +177,7 @@ def test_invalid_features_are_refused_with_the_files_messages_and_nothing_is_wri
     feature["geometry"]["coordinates"] = [200.0, 43.0]
     version = store.version()
     with pytest.raises(ValidationFailed) as caught:
-        store.save("events", feature, base_revision=revision, author="analyst")
+        store.save("events", feature, base_revision=revision, identity=Identity("analyst", "analyst"))
     fields = {p.field for p in caught.value.problems}
     assert "date" in fields and "geometry" in fields
     assert store.version() == version and len(store.history(BANJSKA)) == 1
@@ -189,13 +190,13 @@ def test_an_import_is_one_batch_and_reimporting_it_changes_nothing(store):
     changed = copy.deepcopy(next(f for f in events if f["properties"]["id"] == BANJSKA))
     retitle(changed, " (updated report)")
     features = [new, changed, events[0]]
-    preview = store.import_features("events", features, author="feeds", dry_run=True)
+    preview = store.import_features("events", features, identity=Identity("feeds", "analyst"), dry_run=True)
     assert (preview.batch, preview.added, preview.changed, preview.unchanged) == (None, 1, 1, 1)
     assert store.head("events", "2023-09-24-banjska-attack-test-copy") is None  # a dry run writes nothing
-    result = store.import_features("events", features, author="feeds", source="reports.geojson")
+    result = store.import_features("events", features, identity=Identity("feeds", "analyst"), source="reports.geojson")
     assert (result.added, result.changed, result.unchanged) == (1, 1, 1) and result.batch is not None
     assert [c.fields for c in result.changes if c.kind == "changed"] == [("name", "title")]
-    again = store.import_features("events", features, author="feeds")
+    again = store.import_features("events", features, identity=Identity("feeds", "analyst"))
     assert (again.batch, again.added, again.changed, again.unchanged) == (None, 0, 0, 3)
 
 
@@ -205,7 +206,7 @@ def test_a_file_with_one_bad_row_writes_nothing(store):
     events[5]["properties"]["event_type"] = "Picnic"
     version = store.version()
     with pytest.raises(ValidationFailed) as caught:
-        store.import_features("events", events, author="feeds")
+        store.import_features("events", events, identity=Identity("feeds", "analyst"))
     assert any(p.field == "event_type" for p in caught.value.problems)
     assert store.version() == version
     assert not store.head("events", events[0]["properties"]["id"])[0]["properties"]["title"].endswith(" changed")
@@ -214,7 +215,7 @@ def test_a_file_with_one_bad_row_writes_nothing(store):
 def test_duplicate_ids_in_one_file_are_refused(store):
     events = events_file_features()
     with pytest.raises(ValidationFailed):
-        store.import_features("events", [events[0], events[0]], author="feeds")
+        store.import_features("events", [events[0], events[0]], identity=Identity("feeds", "analyst"))
 
 
 def test_undo_restores_the_state_before_a_batch_and_is_itself_recorded(store):
@@ -223,40 +224,40 @@ def test_undo_restores_the_state_before_a_batch_and_is_itself_recorded(store):
     new["properties"]["id"] = "2023-09-24-undo-test-event"
     changed = copy.deepcopy(events[2])
     retitle(changed, " (wrong)")
-    batch = store.import_features("events", [new, changed], author="feeds").batch
-    undo = store.undo(batch, author="lead")
+    batch = store.import_features("events", [new, changed], identity=Identity("feeds", "analyst")).batch
+    undo = store.undo(batch, identity=Identity("lead", "admin"))
     assert store.head("events", "2023-09-24-undo-test-event") is None
     assert store.head("events", events[2]["properties"]["id"])[0]["properties"] == events[2]["properties"]
     assert any(b["id"] == undo and b["undoes"] == batch and b["author"] == "lead" for b in store.batch_list())
     with pytest.raises(StoreError):
-        store.undo(batch, author="lead")  # once is enough
+        store.undo(batch, identity=Identity("lead", "admin"))  # once is enough
 
 
 def test_undo_is_refused_when_a_feature_changed_since(store):
     events = events_file_features()
     changed = copy.deepcopy(events[3])
     retitle(changed, " (import)")
-    batch = store.import_features("events", [changed], author="feeds").batch
+    batch = store.import_features("events", [changed], identity=Identity("feeds", "analyst")).batch
     feature, revision = store.head("events", events[3]["properties"]["id"])
     feature = copy.deepcopy(feature)
     retitle(feature, " (then edited)")
-    store.save("events", feature, base_revision=revision, author="analyst")
+    store.save("events", feature, base_revision=revision, identity=Identity("analyst", "analyst"))
     version = store.version()
     with pytest.raises(ConflictError, match="changed since"):
-        store.undo(batch, author="lead")
+        store.undo(batch, identity=Identity("lead", "admin"))
     assert store.version() == version
 
 
 def test_retire_and_restore_are_revisions(store):
     feature, revision = banjska_feature(store)
     with pytest.raises(StoreError):
-        store.retire("events", BANJSKA, base_revision=revision, author="analyst", reason=" ")
-    store.retire("events", BANJSKA, base_revision=revision, author="analyst", reason="duplicate of another report")
+        store.retire("events", BANJSKA, base_revision=revision, identity=Identity("analyst", "analyst"), reason=" ")
+    store.retire("events", BANJSKA, base_revision=revision, identity=Identity("analyst", "analyst"), reason="duplicate of another report")
     assert store.head("events", BANJSKA) is None
     assert BANJSKA not in set(store.current("events")["id"])
     history = store.history(BANJSKA)
     assert history[-1].retired and history[-1].comment == "duplicate of another report"
-    store.restore_revision("events", BANJSKA, 1, author="lead")
+    store.restore_revision("events", BANJSKA, 1, identity=Identity("lead", "admin"))
     assert store.head("events", BANJSKA)[1] == 3
     assert store.head("events", BANJSKA)[0]["properties"] == feature["properties"]
 
@@ -264,7 +265,7 @@ def test_retire_and_restore_are_revisions(store):
 def test_dump_and_restore_reproduce_the_store_exactly(store, tmp_path, store_url):
     feature, revision = banjska_feature(store)
     feature["properties"]["summary"] += " Edited before the dump."
-    store.save("events", feature, base_revision=revision, author="analyst")
+    store.save("events", feature, base_revision=revision, identity=Identity("analyst", "analyst"))
     first = tmp_path / "first"
     store.dump(first)
     if store_url.startswith("sqlite"):
@@ -343,12 +344,12 @@ def test_changes_since_lists_new_changed_and_retired_features(store):
     events = events_file_features()
     new = copy.deepcopy(events[6])
     new["properties"]["id"] = "2023-09-24-since-test-event"
-    store.import_features("events", [new], author="feeds")
+    store.import_features("events", [new], identity=Identity("feeds", "analyst"))
     feature, revision = banjska_feature(store)
     retitle(feature, " (changed)")
-    store.save("events", feature, base_revision=revision, author="analyst")
+    store.save("events", feature, base_revision=revision, identity=Identity("analyst", "analyst"))
     gone = store.head("events", events[7]["properties"]["id"])
-    store.retire("events", events[7]["properties"]["id"], base_revision=gone[1], author="analyst", reason="duplicate")
+    store.retire("events", events[7]["properties"]["id"], base_revision=gone[1], identity=Identity("analyst", "analyst"), reason="duplicate")
     kinds = {(c.layer, c.feature_id): c.kind for c in store.changes_since(before)}
     assert kinds == {
         ("events", "2023-09-24-since-test-event"): "added",

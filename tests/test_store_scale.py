@@ -19,6 +19,7 @@ from bench.store import ACLED_COLUMNS, acled_csv, acled_rows
 from geo.io import LayerValidationError
 from layers.config import load_settings
 from layers.data import layer_files
+from store.access import Identity
 from store import Store, ValidationFailed, db
 from store import acled
 from store.importing import MAX_IMPORT_BYTES, MAX_IMPORT_FEATURES, ImportFileError, parse_import
@@ -74,11 +75,11 @@ def test_features_changed_after_the_file_was_read_are_validated_again(store):
     last["properties"]["date"] = "2023-09-31"  # in place: the very list that passed validation
     assert not acled.passed_validation(features)
     with pytest.raises(ValidationFailed) as refused:
-        store.import_features("events", features, author="scale test", source="acled-2k.csv")
+        store.import_features("events", features, identity=Identity("scale test", "analyst"), source="acled-2k.csv")
     assert [(p.feature, p.field) for p in refused.value.problems] == [(repr(last["properties"]["id"]), "date")]
     assert _counts(store) == before
     last["properties"]["date"] = valid_date
-    assert store.import_features("events", features, author="scale test").added == 2_000
+    assert store.import_features("events", features, identity=Identity("scale test", "analyst")).added == 2_000
 
 
 def _minimal_rows(n: int) -> bytes:

@@ -40,7 +40,7 @@ from geo.schema import STATUSES, is_id
 from layers.catalog import LAYERS_BY_ID
 from layers.config import DEFAULT_CENTER
 from store import EDITABLE_LAYERS, ConflictError, StoreError, ValidationFailed
-from ui import data, draw, session
+from ui import auth, data, draw, session
 from ui.imports import author_field
 from ui.text import md_escape
 
@@ -707,7 +707,7 @@ def _save(layer: str, feature: dict, author: str, comment: str) -> None:
     try:
         if layer in AREA_LAYERS:
             draw.check_shape(feature)
-        revision = data.store().save(layer, feature, base_revision=st.session_state.get(_BASE), author=author, comment=comment)
+        revision = data.store().save(layer, feature, base_revision=st.session_state.get(_BASE), identity=auth.current(), comment=comment)
     except ValidationFailed as exc:
         st.session_state[_PROBLEMS] = problems_by_field(exc.problems)
         st.session_state[_ERROR] = f"{len(exc.problems)} problem(s); nothing was written. Fix the fields marked below."
@@ -724,7 +724,7 @@ def _save(layer: str, feature: dict, author: str, comment: str) -> None:
 
 def _retire(layer: str, feature_id: str, author: str, reason: str) -> None:
     try:
-        revision = data.store().retire(layer, feature_id, base_revision=st.session_state.get(_BASE), author=author, reason=reason)
+        revision = data.store().retire(layer, feature_id, base_revision=st.session_state.get(_BASE), identity=auth.current(), reason=reason)
     except ConflictError as exc:
         st.session_state[_CONFLICT] = {"message": str(exc), "feature_id": feature_id, "current": exc.current,
                                        "yours": {"properties": st.session_state.get(_BASE_PROPS) or {}}}

@@ -10,40 +10,31 @@ import streamlit as st
 from geo.io import LayerValidationError
 from store import EDITABLE_LAYERS, ConflictError, StoreError, ValidationFailed
 from store.importing import MAX_IMPORT_BYTES, ImportFileError, guess_format, parse_import
-from ui import data
+from ui import auth, data
 from ui.text import md_escape
 
 _CHECKED = "bb_import_checked"  # session: (token, outcome) of the last uploaded file
-_AUTHOR = "bb_author"
 _DONE = "bb_import_done"
 
 
-_AUTHOR_INPUT = "bb_author_input"
-
-
 def author_field() -> str:
-    """The name every change is recorded under (until sign-in names the user).
-
-    The widget has its own key; the name is kept under ``bb_author``, which Streamlit
-    does not drop when the user goes to a page without this field (the panel's
-    Restore buttons read it there)."""
-    if _AUTHOR_INPUT not in st.session_state:
-        st.session_state[_AUTHOR_INPUT] = st.session_state.get(_AUTHOR, "")
-    name = st.text_input(
-        "Your name (recorded with every change you make)",
-        key=_AUTHOR_INPUT,
-        max_chars=120,
-        placeholder="e.g. A. Analyst",
-    ).strip()
-    st.session_state[_AUTHOR] = name
-    return name
+    """The signed-in name every change is recorded under, or "" when this session may not write."""
+    identity = auth.current()
+    if identity is None:
+        st.info("Sign in as an analyst (the form in the sidebar) to import or undo; every change records its author.")
+        return ""
+    if not identity.can_write:
+        st.info(f"{md_escape(identity.name)} is a {identity.role}: viewers cannot import or undo.")
+        return ""
+    st.caption(f"Changes are recorded as **{md_escape(identity.name)}** ({identity.role}).")
+    return identity.name
 
 
 def _check(raw: bytes, name: str, fmt: str, layer: str) -> dict:
     """Parse, validate and preview a file once; the outcome is kept for reruns."""
     try:
         layer, features = parse_import(raw, name, fmt=fmt, layer=layer)
-        preview = data.store().import_features(layer, features, author="preview", source=name, dry_run=True)
+        preview = data.store().import_features(layer, features, identity=None, source=name, dry_run=True)
     except (ImportFileError, StoreError) as exc:
         return {"error": str(exc)}
     except ValidationFailed as exc:
@@ -68,10 +59,13 @@ def import_section() -> None:
     if done:
         st.success(done)
     author = author_field()
+    if not author:
+        _batches_section(author)
+        return
     left, right = st.columns([2, 1])
     upload = left.file_uploader("File (.geojson, .json or ACLED .csv)", type=["geojson", "json", "csv"], key="bb_upload")
     layer = right.selectbox("Layer (for GeoJSON)", EDITABLE_LAYERS, key="bb_import_layer")
-    if upload is not None:
+    if upload is not None and author:
         raw = upload.getvalue()
         fmt = guess_format(upload.name, raw)
         token = hashlib.sha256(raw).hexdigest()[:16] + f"|{fmt}|{layer}|{data.store().version()}"
@@ -120,7 +114,7 @@ def _show_outcome(outcome: dict, name: str, author: str) -> None:
 
 def _commit(layer: str, features: list[dict], name: str, author: str, comment: str) -> None:
     try:
-        result = data.store().import_features(layer, features, author=author, comment=comment, source=name)
+        result = data.store().import_features(layer, features, identity=auth.current(), comment=comment, source=name)
     except (StoreError, ValidationFailed) as exc:
         st.session_state[_DONE] = None
         st.session_state["bb_import_failed"] = str(exc)
@@ -149,14 +143,16 @@ def _batches_section(author: str) -> None:
                 f"{md_escape(batch['author'])} · {md_escape(what)}{undone}"
                 + (f" — {md_escape(batch['comment'])}" if batch["comment"] else "")
             )
-            if batch["kind"] not in ("init", "undo"):
+            identity = auth.current()
+            mine = identity is not None and (identity.is_admin or batch["author"] == identity.name)
+            if author and mine and batch["kind"] not in ("init", "catalogue", "undo"):
                 cols[1].button("Undo", key=f"bb_undo_{batch['id']}", disabled=not author, on_click=_undo,
                                args=(batch["id"], author), help="Undo this batch as a new batch")
 
 
 def _undo(batch: int, author: str) -> None:
     try:
-        new = data.store().undo(batch, author=author)
+        new = data.store().undo(batch, identity=auth.current())
     except (StoreError, ConflictError) as exc:
         st.session_state["bb_import_failed"] = str(exc)
         return

@@ -11,7 +11,7 @@ import streamlit as st
 from layers.catalog import LAYERS_BY_ID
 from layers.data import LayerData
 from store import EDITABLE_LAYERS, StoreError
-from ui import data, feed
+from ui import auth, data, feed
 from ui.state import AppState
 from ui.text import md_escape, md_link
 
@@ -140,7 +140,7 @@ def render_panel(
             st.warning("The selected item is no longer in the data.")
             return
         st.button("Close ✕", key="bb_panel_close", on_click=on_close, help="Close the details panel")
-        if layer_id in EDITABLE_LAYERS:
+        if layer_id in EDITABLE_LAYERS and auth.can_edit():
             st.button("Edit", key="bb_panel_edit", on_click=_request_edit, args=(layer_id, feature_id),
                       help="Change or retire it on the Edit page")
             # st.switch_page cannot run inside a callback: the callback leaves a flag.
@@ -180,7 +180,7 @@ def render_history(layer_id: str, feature_id: str) -> None:
     history = data.store().history(feature_id, layer_id)
     if not history:
         return
-    author = (st.session_state.get("bb_author") or "").strip()
+    author = auth.editor_name()  # restoring is for signed-in analysts and admins
     with st.expander(f"History ({len(history)} revision{'s' if len(history) != 1 else ''})"):
         for revision in reversed(history):
             line = (
@@ -190,7 +190,7 @@ def render_history(layer_id: str, feature_id: str) -> None:
             if revision.comment:
                 line += f" — {md_escape(revision.comment)}"
             st.markdown(line)
-            if revision is not history[-1] and not revision.retired:
+            if author and revision is not history[-1] and not revision.retired:
                 st.button(
                     f"Restore r{revision.revision}",
                     key=f"bb_restore_{layer_id}_{feature_id}_{revision.revision}",
@@ -207,7 +207,7 @@ def render_history(layer_id: str, feature_id: str) -> None:
 
 def _restore(layer_id: str, feature_id: str, revision: int, author: str) -> None:
     try:
-        data.store().restore_revision(layer_id, feature_id, revision, author=author)
+        data.store().restore_revision(layer_id, feature_id, revision, identity=auth.current())
     except StoreError as exc:
         st.session_state["bb_restore_failed"] = str(exc)
 

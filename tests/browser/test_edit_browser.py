@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import checked_context, open_page, wait_for_app
+from tests.browser.conftest import add_account, checked_context, open_page, sign_in, wait_for_app
 from ui.edit import SOURCE_WIDTHS
 
 pytestmark = pytest.mark.browser
@@ -65,14 +65,15 @@ def _add_source(page, cells: dict[str, str]) -> None:
 
 
 def test_an_analyst_adds_an_event_a_viewer_reads_it_then_it_is_retired(browser, app_url):
+    add_account("Browser Editor", "analyst")
     with checked_context(browser) as analyst:
         page, record = open_page(analyst, app_url + "/edit")
-        page.get_by_text("0 complete sources").wait_for(timeout=60_000)  # the page's first run is over
+        page.get_by_text("Sign in as an analyst").wait_for(timeout=60_000)  # anonymous: no form
+        assert page.get_by_role("button", name="Save", exact=True).count() == 0
+        sign_in(page, "Browser Editor")
+        page.get_by_text("0 complete sources").wait_for(timeout=60_000)  # the form's first run is over
         wait_for_app(page)
         save = page.get_by_role("button", name="Save", exact=True)
-        assert save.is_disabled()  # no author yet
-
-        _type_into(page, "Your name (recorded with every change you make)", "Browser Editor")
         _choose(page, "Gazetteer place", "Jarinje crossing")
         # the place's names and id fill the fields (once the run the choice started is over)
         expect(page.get_by_label("English", exact=True)).to_have_value("Jarinje crossing", timeout=15_000)

@@ -15,6 +15,7 @@ import pytest
 
 from tests.browser.conftest import PANEL, checked_context, map_frame, open_page, wait_for_app
 from tests.conftest import REPO
+from store.access import Identity
 
 pytestmark = pytest.mark.browser
 
@@ -66,13 +67,13 @@ def imported(app_url):
     store = open_store(load_settings())
     features = _features()
     for layer in ("events", "places"):
-        store.import_features(layer, [f for l, f in features if l == layer], author="hostile-browser-test",
+        store.import_features(layer, [f for l, f in features if l == layer], identity=Identity("hostile-browser-test", "analyst"),
                               source="tests/hostile")
     yield features
     for layer, feature in features:
         head = store.head(layer, feature["properties"]["id"])
         if head is not None:
-            store.retire(layer, feature["properties"]["id"], base_revision=head[1], author="hostile-browser-test",
+            store.retire(layer, feature["properties"]["id"], base_revision=head[1], identity=Identity("hostile-browser-test", "analyst"),
                          reason="hostile-input browser test finished")
     store.close()
 
@@ -146,7 +147,7 @@ def test_a_retired_selection_leaves_the_session_usable(browser, app_url, importe
     with checked_context(browser) as ctx:
         page, _ = _open_panel(ctx, app_url, layer, feature_id, feature["properties"]["title"])
         store = open_store(load_settings())
-        store.retire(layer, feature_id, base_revision=store.head(layer, feature_id)[1], author="hostile-browser-test",
+        store.retire(layer, feature_id, base_revision=store.head(layer, feature_id)[1], identity=Identity("hostile-browser-test", "analyst"),
                      reason="retired while open")
         store.close()
         page.reload()

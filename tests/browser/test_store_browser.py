@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.browser.conftest import checked_context, map_frame, open_page, wait_for_app
+from tests.browser.conftest import add_account, checked_context, map_frame, open_page, sign_in, wait_for_app
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
@@ -33,12 +33,10 @@ def _report(tmp_path):
 
 def test_an_import_is_seen_by_a_colleague_and_can_be_undone(browser, app_url, tmp_path):
     report, broken = _report(tmp_path)
+    add_account("Browser Analyst", "analyst")
     with checked_context(browser) as analyst:
         page, _ = open_page(analyst, app_url + "/layers")
-        wait_for_app(page)
-        page.get_by_label("Your name (recorded with every change you make)").fill("Browser Analyst")
-        page.keyboard.press("Enter")
-        wait_for_app(page)
+        sign_in(page, "Browser Analyst")
         # a broken file: every problem listed, nothing written
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(broken))
         page.get_by_text("nothing was written").first.wait_for(timeout=30_000)
