@@ -246,3 +246,15 @@ def test_map_page_offers_the_download():
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert "Download briefing" in [b.label for b in at.get("download_button")]
+
+
+def test_since_marks_what_changed_in_the_store(tmp_path, monkeypatch):
+    from layers.__main__ import main
+
+    out = tmp_path / "briefing.html"
+    assert main(["briefing", str(out), "--state", f"since=2000-01-01T00:00&event={BANJSKA_ATTACK}"]) == 0
+    payload = payload_of(out.read_text(encoding="utf-8"))
+    assert payload["meta"]["since"] == "2000-01-01 00:00 UTC"
+    assert payload["changes"]["events"][BANJSKA_ATTACK] == "added"  # the store was seeded after 2000
+    assert main(["briefing", str(out), "--state", "since=2999-01-01T00:00"]) == 0
+    assert payload_of(out.read_text(encoding="utf-8"))["changes"] == {}

@@ -259,3 +259,33 @@ def test_hostile_catalogue_briefing_executes_nothing(browser, tmp_path_factory, 
         bad = [h for h in hrefs if not re.match(r"https?://[^/@\\\s]+(/|$)", h or "")]
         assert hrefs and bad == []
         assert record.dialogs == [] and record.external_requests == []
+
+
+def test_download_briefing_button_gives_the_apps_view(browser, app_url, layer_data, tmp_path):
+    from tests.browser.conftest import open_page, wait_for_app
+    from tests.test_briefing import payload_of
+
+    with checked_context(browser, accept_downloads=True) as ctx:
+        page, record = open_page(ctx, f"{app_url}/?{CRISIS}")
+        wait_for_app(page)
+        button = page.get_by_role("button", name="Download briefing")
+        button.wait_for(timeout=120_000)  # below the map, once the page has run
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
+        path = tmp_path / "downloaded.html"
+        download.value.save_as(path)
+        assert download.value.suggested_filename == "border-brief-2023-09-01-to-2023-10-31.html"
+        payload = payload_of(path.read_text(encoding="utf-8"))
+        assert payload["selected"] == ["events", BANJSKA_ATTACK]
+        assert payload["visible"] == ["countries", "border", "places", "events", "kfor_areas"]
+        assert (payload["meta"]["from"], payload["meta"]["to"]) == ("2023-09-01", "2023-10-31")
+        assert payload["meta"]["cutoff"].startswith("latest change in the catalogue store")
+        assert record.external_requests == []
+        # and the downloaded file itself opens offline with the event's details
+        offline = ctx.browser.new_context(offline=True)
+        try:
+            offline.bb_records = ctx.bb_records
+            briefing, _ = open_file(offline, path)
+            assert layer_data.feature("events", BANJSKA_ATTACK)["title"] in panel_text(briefing)
+        finally:
+            offline.close()
