@@ -28,7 +28,7 @@ from shapely.geometry import mapping, shape
 from geo.events import LAYER_ID as EVENTS, parse_events
 from geo.io import LayerValidationError, Problem, features_to_frame, parse_layer, problem_list
 from store import db
-from store.access import Identity, PermissionDenied, may_undo, writer
+from store.access import Identity, may_undo, writer
 from store.acled import passed_validation
 from store.errors import StoreError
 from store.schema import batches, heads, revisions, store_meta

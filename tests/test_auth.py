@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from layers.config import AuthSettings, ConfigurationError, load_auth_settings
-from store import ConflictError, PermissionDenied, StoreError, users
+from store import PermissionDenied, StoreError, users
 from store.access import Identity, command_line, mapped_role
 from store.schema import sign_in_throttle
 from tests.conftest import BANJSKA_ATTACK, REPO
