@@ -140,8 +140,7 @@ def test_the_file_carries_the_senders_state(crisis_html, layer_data):
 
 def test_language_from_the_state_or_english(layer_data):
     state, _, _ = state_from(layer_data, "lang=sr")
-    expected = "sr" if hasattr(state, "lang") else "en"  # ui.state gains lang= with issue 13
-    assert briefing_payload(layer_data, state)["meta"]["lang"] == expected
+    assert briefing_payload(layer_data, state)["meta"]["lang"] == "sr"
     state, _, _ = state_from(layer_data, "")
     assert briefing_payload(layer_data, state)["meta"]["lang"] == "en"
 

@@ -289,3 +289,16 @@ def test_download_briefing_button_gives_the_apps_view(browser, app_url, layer_da
             assert layer_data.feature("events", BANJSKA_ATTACK)["title"] in panel_text(briefing)
         finally:
             offline.close()
+
+
+def test_place_names_in_the_senders_language(browser, tmp_path_factory, layer_data):
+    path = _write(tmp_path_factory, layer_data, f"from=2023-09-01&to=2023-10-31&event={BANJSKA_ATTACK}&{VIEW}&lang=sr",
+                  "serbian.html")
+    location = layer_data.feature("events", BANJSKA_ATTACK)["location"]
+    with checked_context(browser, offline=True) as ctx:
+        page, _ = open_file(ctx, path)
+        where = next(line for line in panel_text(page).splitlines() if line.startswith("Where:"))
+        assert where.startswith(f"Where: {location['sr']} (English: {location['en']}; Albanian: {location['sq']})")
+        row = page.inner_text(f'#bb-rows .bb-row[data-event="{BANJSKA_ATTACK}"]')
+        assert location["sr"] in row
+        assert "place names in Serbian first" in page.inner_text("#bb-header")
