@@ -186,11 +186,18 @@ def time_version(store, calls: int = VERSION_CALLS) -> float:
     return statistics.median(times) * 1000
 
 
-def time_first_load(url: str, limit_s: float = LOAD_LIMIT_S) -> dict:
-    """The app's first load in a new process: open_store, then load_layer_data(settings, store)."""
+def time_first_load(url: str, cache_dir: Path, limit_s: float = LOAD_LIMIT_S) -> dict:
+    """The app's first load in a new process: open_store, then load_layer_data(settings, store).
+
+    ``cache_dir`` is the store's snapshot folder (BORDER_BRIEF_CACHE_DIR): empty on the first
+    call (a server's very first start), holding the frames that call wrote on the second (a
+    restart, or another replica on the same machine). The new process then saves one event
+    and loads again: what a running server pays after an analyst's save.
+    """
     command = [sys.executable, "-m", "bench.store", "--load-only", url]
+    env = {**os.environ, "BORDER_BRIEF_CACHE_DIR": str(cache_dir)}
     try:
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=limit_s, check=False)
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=limit_s, check=False, env=env)
     except subprocess.TimeoutExpired:
         return {"load_s": None, "note": f"first load exceeded {limit_s:g} s"}
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -202,11 +209,15 @@ def time_first_load(url: str, limit_s: float = LOAD_LIMIT_S) -> dict:
 
 def _load_only(url: str) -> dict:
     """Run in the new process of :func:`time_first_load`; imports are done before timing."""
+    import copy
+    import threading
+
     import layers.data  # noqa: F401  (imported before the clock starts, as in the running app)
     from layers.data import load_layer_data
-    from store import open_store
+    from store import Identity, open_store
 
     settings = _settings(url)
+    snapshot_there = any(Path(settings.cache_dir).glob("store-*/events.pickle")) if settings.cache_dir else False
     started = time.perf_counter()
     store = open_store(settings)
     opened = time.perf_counter()
@@ -215,8 +226,21 @@ def _load_only(url: str) -> dict:
     loaded = time.perf_counter()
     cpu = time.process_time() - cpu
     events = len(data.full["events"])
+    for thread in threading.enumerate():  # the snapshot written in the background, for the next start
+        if thread.name.startswith("snapshot-"):
+            thread.join(timeout=120)
+    event_id = str(data.full["events"]["id"].iloc[events // 2])
+    feature, revision = store.head("events", event_id)
+    feature = copy.deepcopy(feature)
+    feature["properties"]["summary"] = (feature["properties"].get("summary") or "") + " (checked)"
+    store.save("events", feature, base_revision=revision, identity=Identity("bench", "analyst"), comment="benchmark save")
+    again = time.perf_counter()
+    reloaded = load_layer_data(settings, store)
+    after_save = time.perf_counter() - again
+    assert len(reloaded.full["events"]) == events
     store.close()
-    return {"open_s": opened - started, "load_s": loaded - opened, "load_cpu_s": cpu, "events_loaded": events}
+    return {"open_s": opened - started, "load_s": loaded - opened, "load_cpu_s": cpu, "events_loaded": events,
+            "from_snapshot": snapshot_there, "after_save_s": after_save}
 
 
 @contextlib.contextmanager
@@ -244,6 +268,7 @@ def bench_backend(backend: str, sizes, workdir: Path, files: dict[int, tuple[str
         row = {"backend": backend, "events": n, "file_mb": len(data) / 1e6, "import_s": None, "import_cpu_s": None,
                "parse_s": None, "write_s": None, "added": None, "reimport_s": None, "reimport_changed": None,
                "load_s": None, "load_cpu_s": None, "open_s": None, "events_loaded": None, "version_ms": None,
+               "after_save_s": None, "restart_s": None, "restart_cpu_s": None,
                "notes": []}
         with _database(backend, workdir, f"bench_store_{n}", cluster_url) as url:
             store = open_seeded_store(url)
@@ -264,13 +289,22 @@ def bench_backend(backend: str, sizes, workdir: Path, files: dict[int, tuple[str
             finally:
                 store.close()
             if n == largest:
-                loaded = time_first_load(url)
+                cache_dir = workdir / f"cache-{backend}-{n}"
+                loaded = time_first_load(url, cache_dir)
                 row.update(load_s=loaded.get("load_s"), load_cpu_s=loaded.get("load_cpu_s"), open_s=loaded.get("open_s"),
-                           events_loaded=loaded.get("events_loaded"))
+                           events_loaded=loaded.get("events_loaded"), after_save_s=loaded.get("after_save_s"))
                 if loaded.get("note"):
                     row["notes"].append(loaded["note"])
                 log(f"{backend} {n:,}: first load {_fmt(loaded.get('load_s'))} s (CPU {_fmt(loaded.get('load_cpu_s'))} s; "
-                    f"open_store {_fmt(loaded.get('open_s'))} s; {loaded.get('events_loaded')} events)")
+                    f"open_store {_fmt(loaded.get('open_s'))} s; {loaded.get('events_loaded')} events); "
+                    f"reload after a save {_fmt(loaded.get('after_save_s'))} s")
+                restart = time_first_load(url, cache_dir)
+                row.update(restart_s=restart.get("load_s"), restart_cpu_s=restart.get("load_cpu_s"))
+                if restart.get("note"):
+                    row["notes"].append("restart: " + restart["note"])
+                elif not restart.get("from_snapshot"):
+                    row["notes"].append("restart found no snapshot")
+                log(f"{backend} {n:,}: restart load {_fmt(restart.get('load_s'))} s (CPU {_fmt(restart.get('load_cpu_s'))} s)")
         rows.append(row)
     return rows
 
@@ -312,8 +346,8 @@ def _fmt(value, digits=2) -> str:
 def table(rows: list[dict]) -> str:
     lines = [
         "| backend | events | file (MB) | import_s | (CPU s) | parse_s | write_s | re-import_s | re-import wrote | "
-        "first load_s | (CPU s) | open_store_s | version_ms | notes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "first load_s | (CPU s) | restart load_s | (CPU s) | reload after a save_s | open_store_s | version_ms | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         notes = "; ".join(r.get("notes") or []).replace("|", "/")
@@ -322,7 +356,8 @@ def table(rows: list[dict]) -> str:
             f"| {r['backend']} | {r['events']:,} | {_fmt(r.get('file_mb'), 1)} | {_fmt(r.get('import_s'))} | "
             f"{_fmt(r.get('import_cpu_s'))} | {_fmt(r.get('parse_s'))} | {_fmt(r.get('write_s'))} | "
             f"{_fmt(r.get('reimport_s'))} | {'—' if wrote is None else wrote} | {_fmt(r.get('load_s'))} | "
-            f"{_fmt(r.get('load_cpu_s'))} | {_fmt(r.get('open_s'))} | "
+            f"{_fmt(r.get('load_cpu_s'))} | {_fmt(r.get('restart_s'))} | {_fmt(r.get('restart_cpu_s'))} | "
+            f"{_fmt(r.get('after_save_s'))} | {_fmt(r.get('open_s'))} | "
             f"{_fmt(r.get('version_ms'), 3)} | {notes} |"
         )
     return "\n".join(lines)
@@ -337,7 +372,9 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
             continue
         for label, key, bound, unit, digits in (
             (f"{backend}: 100,000 ACLED rows imported ≤ 60 s", "import_s", TARGET_IMPORT_S, "s", 1),
-            (f"{backend}: first load of 100,000 events ≤ 3 s", "load_s", TARGET_LOAD_S, "s", 2),
+            (f"{backend}: first load of 100,000 events ≤ 3 s (a server's very first start: no snapshot)", "load_s", TARGET_LOAD_S, "s", 2),
+            (f"{backend}: first load of 100,000 events ≤ 3 s (a restart or second replica: disk snapshot)", "restart_s", TARGET_LOAD_S, "s", 2),
+            (f"{backend}: reload of 100,000 events after an analyst's save ≤ 3 s", "after_save_s", TARGET_LOAD_S, "s", 2),
         ):
             value = row.get(key)
             found.append((label, None if value is None else value <= bound, f"{_fmt(value, digits)} {unit}"))
