@@ -1,5 +1,6 @@
-"""Drawing a deployment area in a browser: an analyst draws a new part of an area with the
-mouse on the Edit page, saves, and the store holds the new shape as a new revision."""
+"""Drawing deployment areas in a browser: on the Edit page an analyst draws a new part of an
+area with the mouse, or drags a corner of another, saves, and the store holds the new shape as
+a new revision."""
 
 from __future__ import annotations
 
@@ -164,3 +165,80 @@ def test_an_analyst_draws_a_new_part_of_an_area_with_the_mouse_and_saves_it(brow
         page.get_by_text(f"{area_km2(after['geometry']):,.1f} km² as stored").wait_for(timeout=20_000)
         frame = _draw_frame(page)
         assert frame.evaluate("() => window.drawnItems.getLayers().length") == 2
+
+
+RESHAPED = "kfor-rc-east-bondsteel"
+DRAG_PX = 60
+
+_EAST_VERTEX = """(dx) => {
+    // leaflet-draw's corner handles (its mid-edge handles are drawn at 0.6 opacity)
+    const handles = [...document.querySelectorAll('.leaflet-marker-icon.leaflet-editing-icon')]
+        .filter(el => getComputedStyle(el).opacity === '1');
+    if (!handles.length) return null;
+    const east = handles.map(el => el.getBoundingClientRect()).reduce((a, b) => (b.left > a.left ? b : a));
+    const x = east.left + east.width / 2, y = east.top + east.height / 2;
+    const at = (cx) => map.containerPointToLatLng(map.mouseEventToContainerPoint({clientX: cx, clientY: y}));
+    const from = at(x), to = at(x + dx);
+    return {x: x, y: y, count: handles.length, lat: to.lat, lon: to.lng, lonPerPx: Math.abs(to.lng - from.lng) / dx};
+}"""
+
+
+def test_an_analyst_reshapes_an_area_by_dragging_a_corner_and_saves_it(browser, draw_app):
+    app_url, store_url = draw_app
+    store = Store(store_url)
+    try:
+        before, base_revision = store.head("kfor_areas", RESHAPED)
+    finally:
+        store.close()
+    old = shape(before["geometry"])
+
+    with checked_context(browser) as analyst:
+        page, record = open_page(analyst, app_url + "/edit")
+        sign_in(page, ANALYST)
+        page.get_by_text("0 complete sources").wait_for(timeout=60_000)
+        wait_for_app(page)
+        _choose(page, "Layer", "KFOR deployment areas")
+        _choose(page, "Feature", before["properties"]["name"])
+        page.get_by_text(f"Editing revision {base_revision} of").wait_for(timeout=20_000)
+        frame = _draw_frame(page)
+        page.query_selector(MAP_FRAME).scroll_into_view_if_needed()
+
+        # zoom in once (at the fitted zoom a corner's handle lies under its neighbours' mid-edge
+        # handles), then the edit tool puts a handle on every corner: drag the easternmost east
+        page.frame_locator(MAP_FRAME).locator(".leaflet-control-zoom-in").click()
+        frame.wait_for_timeout(600)
+        page.frame_locator(MAP_FRAME).locator(".leaflet-draw-edit-edit").click()
+        frame.wait_for_function("() => document.querySelectorAll('.leaflet-editing-icon').length > 0")
+        vertex = frame.evaluate(_EAST_VERTEX, DRAG_PX)
+        assert vertex and vertex["count"] == len(old.exterior.coords) - 1, vertex
+        box = page.query_selector(MAP_FRAME).bounding_box()
+        x, y = box["x"] + vertex["x"], box["y"] + vertex["y"]
+        page.mouse.move(x, y, steps=3)
+        page.mouse.down()
+        page.mouse.move(x + DRAG_PX / 3, y, steps=4)
+        page.mouse.move(x + DRAG_PX, y, steps=6)
+        page.mouse.up()
+        page.frame_locator(MAP_FRAME).locator('.leaflet-draw-actions a[title="Save changes"]').click()
+
+        page.get_by_text("Area of the new shape").wait_for(timeout=30_000)
+        wait_for_app(page)
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.get_by_text(f"Saved revision {base_revision + 1} of").wait_for(timeout=30_000)
+        assert not record.external_requests, record.external_requests
+
+    store = Store(store_url)
+    try:
+        after, revision = store.head("kfor_areas", RESHAPED)
+    finally:
+        store.close()
+    assert revision == base_revision + 1
+    new = shape(after["geometry"])
+    assert new.geom_type == "Polygon" and new.is_valid
+    assert len(new.exterior.coords) == len(old.exterior.coords), "a corner moved, none added or removed"
+    assert new.area > old.area and new.contains(old.representative_point())
+    moved = [c for c in new.exterior.coords[:-1] if c not in set(old.exterior.coords)]
+    assert len(moved) == 1, moved
+    tolerance = 3 * vertex["lonPerPx"]
+    assert abs(moved[0][0] - vertex["lon"]) < tolerance and abs(moved[0][1] - vertex["lat"]) < tolerance
+    assert after["properties"]["area_km2"] == round(area_km2(after["geometry"]), 1)
+    assert after["properties"]["area_km2"] > before["properties"]["area_km2"]
