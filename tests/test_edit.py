@@ -332,3 +332,15 @@ def test_typed_coordinates_outside_the_region_are_flagged_and_the_map_mode_draws
     at.radio(key="bb_edit_position_mode").set_value("Click on the map").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Click the map to place the point" in c.value for c in at.caption)
+
+
+def test_the_source_audit_of_the_event_being_edited_is_shown_before_the_save(own_store):
+    at = _open_event(author="Test Analyst")
+    assert [e.label for e in at.expander if e.label.startswith("Source audit")] == ["Source audit: nothing found"]
+    summary = at.text_area(key="bb_edit_summary").value
+    at.text_area(key="bb_edit_summary").input(summary + " Banjska lies about 40 km from Zvečan.").run()
+    assert not at.exception, [e.value for e in at.exception]
+    (label,) = [e.label for e in at.expander if e.label.startswith("Source audit")]
+    assert label.startswith("Source audit: 1 error(s)"), label
+    assert any("40" in e.value and "km" in e.value for e in at.error), [e.value for e in at.error]
+    assert own_store.head("events", BANJSKA_ATTACK)[1] == 1, "the audit only advises; nothing was saved"

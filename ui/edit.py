@@ -40,6 +40,7 @@ from geo.schema import STATUSES, is_id
 from layers.catalog import LAYERS_BY_ID
 from layers.config import DEFAULT_CENTER
 from store import EDITABLE_LAYERS, ConflictError, StoreError, ValidationFailed
+from ui import audit as audit_panel
 from ui import auth, data, draw, session
 from ui.imports import author_field
 from ui.text import md_escape
@@ -825,6 +826,8 @@ def render_page() -> None:
     else:
         values = _area_form()
     _show_problems("")
+    if layer == "events":
+        audit_panel.render(_feature(layer, values), layer_data)
 
     why = None if author else "Enter your name above first: every change is recorded with its author."
     comment = st.text_input("Comment for this revision (optional)", key=key("comment"), max_chars=500)
