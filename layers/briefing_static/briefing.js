@@ -535,6 +535,7 @@
     var row = el("div", null, "bb-row");
     row.setAttribute("role", "row");
     row.setAttribute("data-event", E.id[i]);
+    row.tabIndex = 0;  // reachable with Tab; Enter selects it
     row.appendChild(el("span", E.date[i], "bb-date")).setAttribute("role", "cell");
     row.appendChild(el("span", E.title[i])).setAttribute("role", "cell");
     row.appendChild(el("span", eventPlace(i))).setAttribute("role", "cell");
@@ -552,8 +553,8 @@
     block.appendChild(row);
   });
   listBox.appendChild(fragment);
-  // One listener for every row: a click selects the event (a source link opens the source).
-  listBox.addEventListener("click", function (e) {
+  // One listener for every row: a click (or Enter) selects the event; a source link opens the source.
+  function rowChosen(e) {
     var row = e.target.closest && e.target.closest(".bb-row");
     if (!row || e.target.closest("a")) return;
     if (!visible.events) {
@@ -562,7 +563,9 @@
     }
     select("events", row.getAttribute("data-event"), true);
     map.getContainer().scrollIntoView({ block: "nearest" });
-  });
+  }
+  listBox.addEventListener("click", rowChosen);
+  listBox.addEventListener("keydown", function (e) { if (e.key === "Enter") rowChosen(e); });
 
   // ---- the sender's selection, and printing ------------------------------------------------------------
   renderPanel();

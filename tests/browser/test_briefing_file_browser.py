@@ -190,11 +190,19 @@ def test_briefing_file_works_offline_from_file_url(browser, crisis_file, layer_d
         click_at(page, lat, lon, "ground_safety_zone", zone["id"])
         assert zone["name"] not in panel_text(page)
 
-        # the event list: a click on an entry selects it
-        third = _window(layer_data).sort_values(["date", "id"]).iloc[2]
+        # the event list: a click on an entry selects it; so does Enter on the next one
+        ordered = _window(layer_data).sort_values(["date", "id"])
+        third, fourth = ordered.iloc[2], ordered.iloc[3]
         page.click(f'#bb-rows .bb-row[data-event="{third["id"]}"] span:nth-child(2)')
         wait_for_panel(page, third["title"])
         assert page.is_visible(f'#bb-rows .bb-row.bb-selected[data-event="{third["id"]}"]')
+        page.focus(f'#bb-rows .bb-row[data-event="{third["id"]}"]')
+        for _ in range(8):  # past the row's source links to the next row
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.dataset.event") == fourth["id"]:
+                break
+        page.keyboard.press("Enter")
+        wait_for_panel(page, fourth["title"])
         assert record.external_requests == [] and record.dialogs == []
 
 
@@ -210,6 +218,7 @@ def test_briefing_prints_map_then_event_list_on_a4_landscape(browser, crisis_fil
         map_box = page.query_selector("#bb-map").bounding_box()
         list_box = page.query_selector("#bb-list").bounding_box()
         assert map_box["width"] > 1.5 * map_box["height"] and map_box["y"] + map_box["height"] <= list_box["y"]
+        assert map_box["y"] + map_box["height"] <= 190 / 25.4 * 96  # header and map within page 1 (A4 less margins)
         # Leaflet follows the printed size (the map redrawn for the page, not cut off)
         size = page.evaluate("() => { const s = BB.map.getSize(); return [s.x, s.y]; }")
         assert abs(size[0] - map_box["width"]) < 3 and abs(size[1] - map_box["height"]) < 3
