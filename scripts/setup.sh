@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Create or reuse .venv/ and install the project's dependencies from pyproject.toml.
-# Usage: scripts/setup.sh [--test]   (--test adds the test extra and Debian's chromium)
+# Usage: scripts/setup.sh [--test|--team]   (--test adds the test extra and Debian's chromium;
+#        --team the PostgreSQL + PostGIS and nginx that scripts/run-team.sh runs)
 # Re-running is fast: the install is skipped while pyproject.toml is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
+want_team=0  # --team: PostgreSQL + PostGIS and nginx for scripts/run-team.sh (--test installs them too)
+[ "${1:-}" = "--team" ] && want_team=1
 
 python_bin="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
@@ -50,8 +53,9 @@ fi
 pg_missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || pg_missing+=(postgresql-15)
 [ -f /usr/share/postgresql/15/extension/postgis.control ] || pg_missing+=(postgresql-15-postgis-3)
-if [ "$want_test" = 1 ] && [ "${#pg_missing[@]}" -gt 0 ]; then
-    echo "setup: installing Debian's ${pg_missing[*]} for the database tests"
+[ -x /usr/sbin/nginx ] || pg_missing+=(nginx)  # the team stack's proxy (scripts/run-team.sh)
+if { [ "$want_test" = 1 ] || [ "$want_team" = 1 ]; } && [ "${#pg_missing[@]}" -gt 0 ]; then
+    echo "setup: installing Debian's ${pg_missing[*]} for the database and team-stack tests"
     sudo_cmd=""
     [ "$(id -u)" != 0 ] && sudo_cmd="sudo"
     [ "${apt_updated:-0}" = 1 ] || $sudo_cmd apt-get update -qq
