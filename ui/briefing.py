@@ -7,21 +7,15 @@ import streamlit as st
 from layers.briefing import build_briefing
 from layers.config import ConfigurationError, load_public_url
 from layers.data import LayerData
-from ui import data
+from ui import auth, data
 from ui.state import AppState, to_query
 from ui.text import md_escape
 
 
 def _author() -> str:
-    """Who generates the briefing: the signed-in name, else the analyst name given on the Layers & data page."""
-    try:
-        from ui import auth  # sign-in (issue 12); absent in a checkout without it
-    except ImportError:
-        auth = None
-    identity = auth.current() if auth is not None else None
-    if identity is not None and getattr(identity, "name", ""):
-        return str(identity.name)
-    return str(st.session_state.get("bb_author") or "").strip()
+    """Who generates the briefing: the signed-in name, or nobody named for an anonymous viewer."""
+    identity = auth.current()
+    return str(identity.name) if identity is not None and identity.name else ""
 
 
 def download_button(layers: LayerData, current: AppState) -> None:
