@@ -89,18 +89,17 @@ def _polygons_in(html: str, group: str) -> list[list]:
 
 
 def test_the_areas_shape_is_in_the_editable_group_ring_by_ring(layer_data, countries, settings):
-    # the RC West area has holes: every ring is loaded, as [lat, lon]
-    frame = layer_data.full["kfor_areas"]
-    row = frame[frame.geometry.apply(lambda g: g.geom_type == "Polygon" and len(g.interiors) > 0)].iloc[0]
-    html = rendered(draw_map("kfor_areas", mapping(row.geometry), countries, settings))
-    polygons = _polygons_in(html, _editable_group(html))
-    assert len(polygons) == 1
-    rings = polygons[0]
-    assert len(rings) == 1 + len(row.geometry.interiors)
-    exterior = [(lon, lat) for lat, lon in rings[0]]
-    assert shape({"type": "Polygon", "coordinates": [exterior + exterior[:1]]}).equals(
-        shape({"type": "Polygon", "coordinates": [list(row.geometry.exterior.coords)]})
-    )
+    # a stored area as it is, and a shape with a hole: every ring is loaded, as [lat, lon]
+    area_id, stored = _area(layer_data, "kfor_areas", 0)
+    hole = [[21.46, 42.46], [21.46, 42.47], [21.47, 42.47], [21.47, 42.46], [21.46, 42.46]]
+    with_hole = {"type": "Polygon", "coordinates": [GJILAN_SQUARE, hole]}
+    for geometry in (stored, with_hole):
+        html = rendered(draw_map("kfor_areas", geometry, countries, settings))
+        [rings] = _polygons_in(html, _editable_group(html))
+        assert len(rings) == len(geometry["coordinates"])
+        loaded = [[(lon, lat) for lat, lon in ring] for ring in rings]
+        loaded = [ring + ring[:1] for ring in loaded]
+        assert shape({"type": "Polygon", "coordinates": loaded}).equals(shape(geometry)), area_id
 
 
 def test_a_multipolygon_becomes_one_editable_polygon_per_part_and_a_new_area_none(countries, settings):
