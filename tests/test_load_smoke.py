@@ -1,0 +1,100 @@
+"""The load tool (bench.load) against one real app server: 2 protocol-level sessions for a few
+seconds, and its bounds (loopback only, capped sessions and duration)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from bench import load
+from tests.browser.conftest import start_app, stop_app
+
+REPO = Path(__file__).resolve().parent.parent
+BANJSKA = "2023-09-24-banjska-attack"
+
+
+@pytest.fixture(scope="module")
+def one_server():
+    (REPO / "test-artifacts").mkdir(exist_ok=True)
+    process, url = start_app()
+    # A fresh server's first render loads and caches the catalogue (tens of seconds on a busy
+    # machine); warm it once so the timed run below measures sessions, not the start-up.
+    asyncio.run(_one_render(url))
+    yield process, url
+    stop_app(process)
+
+
+async def _one_render(url: str) -> None:
+    session = load.Session(urllib.parse.urlsplit(url + "/"), f"event={BANJSKA}", timeout=180)
+    await session.connect()
+    try:
+        await session.rerun()
+    finally:
+        await session.close()
+
+
+def _titles() -> dict[str, str]:
+    features = json.loads((REPO / "data" / "events.geojson").read_text())["features"]
+    return {f["properties"]["id"]: f["properties"]["title"] for f in features}
+
+
+def test_a_protocol_click_shows_the_clicked_event_in_the_panel(one_server):
+    """What the load tool sends as a click is what the map sends: the app selects that event."""
+    _, url = one_server
+    titles = _titles()
+    other = next(i for i in titles if i != BANJSKA and i.startswith("2023-09"))
+
+    async def run():
+        session = load.Session(urllib.parse.urlsplit(url + "/"), f"event={BANJSKA}")
+        await session.connect()
+        try:
+            first = await session.rerun()
+            clicked = await session.click(other)
+            return first, clicked, session.query
+        finally:
+            await session.close()
+
+    first, clicked, query = asyncio.run(run())
+    assert first.status == "FINISHED_SUCCESSFULLY" and not first.exceptions
+    assert first.component_id, "the map component was not found in the render"
+    assert any(titles[BANJSKA] in t for t in first.texts)
+    assert clicked.status == "FINISHED_SUCCESSFULLY" and not clicked.exceptions
+    assert any(titles[other] in t for t in clicked.texts), "the panel does not show the clicked event"
+    assert not any(titles[BANJSKA] in t for t in clicked.texts if t.startswith("#"))
+    assert f"event={other}" in query  # the app moved the link to the clicked event
+
+
+def test_two_sessions_for_a_few_seconds(one_server, tmp_path):
+    process, url = one_server
+    out = tmp_path / "load.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.load", "--url", url + "/", "--sessions", "2", "--duration", "15",
+         "--think", "1", "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    print(done.stdout)
+    assert report["sessions"] == 2 and report["errors"] == 0 and report["reconnections"] == 0
+    assert report["renders"] == 2 and report["first_render_p95_s"] > 0
+    assert report["clicks"] >= 2 and 0 < report["click_p50_s"] <= report["click_p95_s"] <= report["click_max_s"]
+    [replica] = report["replica_processes"]  # found by the port it listens on
+    assert replica["pid"] == process.pid and replica["rss_mb"] > 50 and replica["cpu_s"] > 0
+    assert "| click → panel |" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--url", "http://192.0.2.10:8501/"], "loopback"),
+    (["--url", "http://127.0.0.1:9/", "--sessions", str(load.MAX_SESSIONS + 1)], "--sessions"),
+    (["--url", "http://127.0.0.1:9/", "--duration", str(load.MAX_DURATION_S + 1)], "--duration"),
+    (["--url", "file:///etc/passwd"], "http"),
+])
+def test_bounds_are_refused_before_any_load(args, message, capsys):
+    assert load.main(args) == 2
+    assert message in capsys.readouterr().err
