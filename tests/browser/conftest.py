@@ -353,6 +353,8 @@ def add_account(name: str, role: str = "analyst", database_url: str | None = Non
 def sign_in(page, name: str, password: str = BROWSER_PASSWORD, *, expect_success: bool = True) -> None:
     """Type a name and password into the sign-in form and press Sign in, as a user does."""
     wait_for_app(page)
+    # A loaded machine may take a minute before the first run draws the sidebar.
+    page.locator('input[type="password"]').first.wait_for(timeout=120_000)
     form = page.locator('[data-testid="stForm"]').filter(has=page.locator('input[type="password"]'))
     form.get_by_label("Name", exact=True).fill(name)
     form.get_by_label("Password", exact=True).fill(password)

@@ -63,10 +63,10 @@ def test_a_wrong_password_and_an_unknown_account_get_the_same_message(browser, a
     with checked_context(browser) as ctx:
         page, _ = open_page(ctx, auth_app + "/about")
         sign_in(page, "Auth Analyst", "not the password at all", expect_success=False)
-        page.get_by_text(REFUSED).wait_for(timeout=20_000)
+        page.get_by_text(REFUSED).wait_for(timeout=60_000)
         wrong = page.get_by_text("Sign-in refused").inner_text()
         sign_in(page, "Nobody Of That Name", "not the password at all", expect_success=False)
-        page.get_by_text(REFUSED).wait_for(timeout=20_000)
+        page.get_by_text(REFUSED).wait_for(timeout=60_000)
         assert page.get_by_text("Sign-in refused").inner_text() == wrong == REFUSED
         assert page.get_by_text("Signed in as").count() == 0
 
@@ -76,7 +76,7 @@ def test_an_analyst_signs_in_edits_survives_a_reload_and_signs_out(browser, auth
         page, _ = open_page(ctx, auth_app + "/edit")
         page.get_by_text("Sign in as an analyst").wait_for(timeout=60_000)
         sign_in(page, "Auth Analyst")
-        page.get_by_text("Signed in as Auth Analyst · analyst").wait_for(timeout=20_000)
+        page.get_by_text("Signed in as Auth Analyst · analyst").wait_for(timeout=60_000)
         page.get_by_text("0 complete sources").wait_for(timeout=60_000)
         wait_for_app(page)
         # a place: its kind, typed and saved
@@ -85,14 +85,14 @@ def test_an_analyst_signs_in_edits_survives_a_reload_and_signs_out(browser, auth
         wait_for_app(page)
         page.get_by_role("combobox", name="Feature", exact=True).click()
         page.get_by_role("option", name="Jarinje crossing").first.click()
-        page.get_by_text("Editing revision 1 of").wait_for(timeout=20_000)
+        page.get_by_text("Editing revision 1 of").wait_for(timeout=60_000)
         kind = page.get_by_role("textbox", name="Kind", exact=True)
         kind.click()
         kind.fill("border crossing point (browser test)")
         page.keyboard.press("Enter")
         wait_for_app(page)
         page.get_by_role("button", name="Save", exact=True).click()
-        page.get_by_text("Saved revision 2 of").wait_for(timeout=30_000)
+        page.get_by_text("Saved revision 2 of").wait_for(timeout=60_000)
         store = Store(auth_store)
         try:
             assert store.history("jarinje-crossing", "places")[-1].author == "Auth Analyst"
@@ -102,7 +102,7 @@ def test_an_analyst_signs_in_edits_survives_a_reload_and_signs_out(browser, auth
         # the sign-in survives a reload (the cookie), and the URL never carries it
         page.reload()
         wait_for_app(page)
-        page.get_by_text("Signed in as Auth Analyst · analyst").wait_for(timeout=30_000)
+        page.get_by_text("Signed in as Auth Analyst · analyst").wait_for(timeout=60_000)
         assert "session" not in page.url and "token" not in page.url
         cookies = {c["name"]: c for c in ctx.cookies()}
         assert "bb_session" in cookies and cookies["bb_session"]["sameSite"] == "Strict"
@@ -110,7 +110,7 @@ def test_an_analyst_signs_in_edits_survives_a_reload_and_signs_out(browser, auth
 
         # sign out: the form comes back, and after another reload it stays signed out
         page.get_by_role("button", name="Sign out", exact=True).click()
-        page.get_by_role("button", name="Sign in", exact=True).wait_for(timeout=20_000)
+        page.get_by_role("button", name="Sign in", exact=True).wait_for(timeout=60_000)
         page.reload()
         wait_for_app(page)
         page.get_by_text("Sign in as an analyst").wait_for(timeout=60_000)
@@ -121,7 +121,7 @@ def test_a_viewer_account_cannot_reach_editing(browser, auth_app):
     with checked_context(browser) as ctx:
         page, _ = open_page(ctx, auth_app + f"/?event={BANJSKA_ATTACK}")
         sign_in(page, "Auth Viewer")
-        page.get_by_text("Signed in as Auth Viewer · viewer").wait_for(timeout=20_000)
+        page.get_by_text("Signed in as Auth Viewer · viewer").wait_for(timeout=60_000)
         wait_for_panel_text(page, "Banjska", timeout=60_000)
         assert page.locator(PANEL).get_by_role("button", name="Edit", exact=True).count() == 0
         page, _ = open_page(ctx, auth_app + "/edit")
@@ -134,9 +134,9 @@ def test_repeated_failures_are_throttled(browser, auth_app):
         page, _ = open_page(ctx, auth_app + "/about")
         for _ in range(5):
             sign_in(page, "Throttled Analyst", "wrong password, again", expect_success=False)
-            page.get_by_text(REFUSED).wait_for(timeout=20_000)
+            page.get_by_text(REFUSED).wait_for(timeout=60_000)
         sign_in(page, "Throttled Analyst", expect_success=False)  # the right password, too soon
-        page.get_by_text("Too many failed sign-ins").wait_for(timeout=20_000)
+        page.get_by_text("Too many failed sign-ins").wait_for(timeout=60_000)
         assert page.get_by_text("Signed in as").count() == 0
 
 
@@ -151,6 +151,6 @@ def test_without_public_read_an_anonymous_visitor_sees_only_the_sign_in_form(bro
             assert "Banjska" not in body and "Layers" not in body and "Time window" not in body
             assert page.locator("iframe").count() == 0  # no map
             sign_in(page, "Auth Viewer")
-            page.get_by_text("Time window").wait_for(timeout=30_000)
+            page.get_by_text("Time window").wait_for(timeout=60_000)
     finally:
         stop_app(process)
