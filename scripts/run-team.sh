@@ -112,7 +112,10 @@ command -v curl >/dev/null || die "curl is needed to check that the stack answer
 
 mkdir -p "$dir/pg" "$dir/replicas" "$dir/nginx/tmp" "$dir/cache"
 chmod 700 "$dir"
-[ -z "$pg_user" ] || chmod 711 "$dir"  # the cluster's user must reach $dir/pg
+if [ -n "$pg_user" ]; then
+    chmod 711 "$dir"  # the cluster's user must reach $dir/pg
+    as_pg test -x "$dir" || die "the cluster's user '$pg_user' cannot reach $dir (a parent folder is private): choose another BORDER_BRIEF_TEAM_DIR"
+fi
 
 # 1. PostgreSQL + PostGIS (trust authentication on 127.0.0.1 only: the stack is for one machine).
 if [ ! -f "$dir/pg/data/PG_VERSION" ]; then
