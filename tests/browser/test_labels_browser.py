@@ -46,9 +46,13 @@ def warm_app(browser, app_url):
         map_frame(page, timeout=120_000)
 
 
-def label_box(page, text: str, timeout: float = 15_000) -> dict:
+# Generous waits: the machine these tests share is often loaded (nothing here is a timing check).
+WAIT_MS = 60_000
+
+
+def label_box(page, text: str, timeout: float = WAIT_MS) -> dict:
     """Where the map shows the label ``text`` now (in the map frame's pixels); fails if it does not."""
-    frame = map_frame(page)
+    frame = map_frame(page, timeout=timeout)
     frame.wait_for_function(f"() => ({_LABEL})({text!r}) !== null", timeout=timeout)
     return frame.evaluate(_LABEL, text)
 
@@ -63,7 +67,7 @@ def shown_labels(page) -> list[str]:
 def test_a_place_is_labelled_in_the_language_of_the_url(browser, app_url, lang):
     with checked_context(browser) as ctx:
         page, _ = open_page(ctx, f"{app_url}/?lang={lang}&{AT_MITROVICA}")
-        wait_for_app(page)
+        wait_for_app(page, timeout=WAIT_MS)
         box = label_box(page, NORTH_MITROVICA[lang])
         assert box["inside"] and box["events"] == "none" and "255, 255, 255" in box["shadow"]  # white halo
         shown = shown_labels(page)
@@ -75,16 +79,16 @@ def test_a_place_is_labelled_in_the_language_of_the_url(browser, app_url, lang):
 def _choose_language(page, option: str) -> None:
     page.get_by_role("combobox", name="Place names").click()
     page.get_by_role("option", name=option).first.click()
-    wait_for_app(page)
+    wait_for_app(page, timeout=WAIT_MS)
 
 
 def test_the_sidebar_switches_labels_url_and_panel_names(browser, app_url):
     with checked_context(browser) as ctx:
         page, _ = open_page(ctx, f"{app_url}/?{AT_MITROVICA}")
-        wait_for_app(page)
+        wait_for_app(page, timeout=WAIT_MS)
         label_box(page, NORTH_MITROVICA["en"])
         _choose_language(page, "Srpski (Serbian)")
-        page.wait_for_function("() => new URL(location.href).searchParams.get('lang') === 'sr'", timeout=15_000)
+        page.wait_for_function("() => new URL(location.href).searchParams.get('lang') === 'sr'", timeout=WAIT_MS)
         label_box(page, NORTH_MITROVICA["sr"])
         assert NORTH_MITROVICA["en"] not in shown_labels(page)
         _choose_language(page, "Shqip (Albanian)")
@@ -92,11 +96,11 @@ def test_the_sidebar_switches_labels_url_and_panel_names(browser, app_url):
         assert url_params(page)["lang"] == "sq"
         # the panel leads with the chosen language and names the place in the other two
         click_at(page, *LEPOSAVIC, "places", "leposavic")
-        wait_for_panel_text(page, "Leposaviq")
+        wait_for_panel_text(page, "Leposaviq", timeout=WAIT_MS)
         panel = page.inner_text(PANEL)
         assert "English: Leposavić" in panel and "Serbian: Leposavić" in panel
         _choose_language(page, "English")
-        page.wait_for_function("() => !new URL(location.href).searchParams.has('lang')", timeout=15_000)
+        page.wait_for_function("() => !new URL(location.href).searchParams.has('lang')", timeout=WAIT_MS)
         label_box(page, NORTH_MITROVICA["en"])
 
 
@@ -106,9 +110,9 @@ def test_a_label_does_not_block_a_marker_click_at_its_position(browser, app_url)
     with checked_context(browser) as ctx:
         lat, lon = LEPOSAVIC
         page, _ = open_page(ctx, f"{app_url}/?lat={lat}&lon={lon}&zoom=13&layers=places,events&from=2023-06-01&to=2023-06-30")
-        wait_for_app(page)
-        frame = map_frame(page)
-        frame.wait_for_function("() => BB.loaded && BB.loaded.events", timeout=30_000)
+        wait_for_app(page, timeout=WAIT_MS)
+        frame = map_frame(page, timeout=WAIT_MS)
+        frame.wait_for_function("() => BB.loaded && BB.loaded.events", timeout=WAIT_MS)
         box = label_box(page, "Leposavić")
         frame_box = page.query_selector(MAP_FRAME).bounding_box()
         x, y, inside = page_point(page, lat, lon)
@@ -128,5 +132,5 @@ def test_a_label_does_not_block_a_marker_click_at_its_position(browser, app_url)
         if offered:  # the place's dot lies there too: both are offered, the event among them
             assert f"events|{DETAINED}" in offered
             page.frame_locator(MAP_FRAME).locator(f'.bb-pick button[data-bb-pick="events|{DETAINED}"]').click()
-        page.wait_for_function(f"() => new URL(location.href).searchParams.get('event') === {DETAINED!r}", timeout=15_000)
-        wait_for_panel_text(page, "detain")
+        page.wait_for_function(f"() => new URL(location.href).searchParams.get('event') === {DETAINED!r}", timeout=WAIT_MS)
+        wait_for_panel_text(page, "detain", timeout=WAIT_MS)
