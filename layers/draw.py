@@ -29,7 +29,7 @@ from geo.crs import METRIC_CRS, REGION_BBOX, STORAGE_CRS
 from layers.assets import DRAW_CSS, DRAW_JS, asset_links
 from layers.catalog import LAYERS_BY_ID
 from layers.config import DEFAULT_CENTER, Settings
-from layers.render import add_basemap, new_map
+from layers.render import CountryOutlines, add_basemap, new_map
 
 DRAWABLE_LAYERS = ("kfor_areas", "serbian_deployments")
 COORDINATE_DECIMALS = 6  # about 0.1 m, as the catalogue's files
@@ -96,6 +96,7 @@ def draw_map(
         raise ValueError(f"areas of '{layer_id}' cannot be drawn; choose one of {', '.join(DRAWABLE_LAYERS)}")
     parts = polygon_parts(geometry)
     m = new_map(settings, (*DEFAULT_CENTER, NEW_AREA_ZOOM))
+    CountryOutlines(countries).add_to(m)  # the offline basemap draws from it
     add_basemap(m, "offline", countries, settings)
     options = _path_options(layer_id)
     editable = folium.FeatureGroup(name="Editable area", control=False).add_to(m)
