@@ -164,7 +164,7 @@ def test_view_legend_and_selection_survive_reruns_and_match_the_map(context, app
     frame = wait_for_map(page)
     # zoom in with the map's + button, open the legend
     page.frame_locator(MAP_FRAME).locator(".leaflet-control-zoom-in").click()
-    page.wait_for_function("() => new URL(location.href).searchParams.get('zoom') === '10'")
+    page.wait_for_function(f"() => new URL(location.href).searchParams.get('zoom') === '{DEFAULT_ZOOM + 1}'")
     page.frame_locator(MAP_FRAME).get_by_text("Legend", exact=True).click()
     assert frame.evaluate("() => document.querySelector('details.bb-legend').open") is True
     before = url_params(page)
@@ -181,7 +181,7 @@ def test_view_legend_and_selection_survive_reruns_and_match_the_map(context, app
     )
     frame = map_frame(page)
     view = frame.evaluate("() => { const c = BB.map.getCenter(); return [c.lat, c.lng, BB.map.getZoom()]; }")
-    assert view[2] == 10 and abs(view[0] - float(before["lat"])) < 0.01 and abs(view[1] - float(before["lon"])) < 0.01
+    assert view[2] == DEFAULT_ZOOM + 1 and abs(view[0] - float(before["lat"])) < 0.01 and abs(view[1] - float(before["lon"])) < 0.01
     assert frame.evaluate("() => document.querySelector('details.bb-legend').open") is True
 
     # hiding the layer of the selected feature closes its panel
