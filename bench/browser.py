@@ -7,8 +7,8 @@
   served by ``http.server`` on 127.0.0.1.
 
 ``interactive_s`` runs from navigation start until every marker is on the map
-(ours: ``BB.loaded.events``, set when the cluster group has taken the last
-marker; baseline: the page's ``load`` event, after which folium's inline script
+(ours: ``BB.loaded.events``, set when supercluster has indexed every event
+and the canvas is drawn; baseline: the page's ``load`` event, after which folium's inline script
 has added every marker). ``click_to_panel_s`` runs from a real mouse click on a
 marker until its details are visible (ours: the event's title in the
 ``st-key-bb_panel`` container; baseline: the marker's popup).
@@ -268,9 +268,9 @@ def measure_baseline(url: str, n_events: int, limit_s: float) -> BrowserResult:
 _OURS_LOADED = "() => window.BB && window.BB.loaded && window.BB.loaded.events === true"
 
 # Bring a marker into view and return its pixel inside the iframe (as tests/browser/
-# conftest.py click_feature does). markercluster's zoomToShowLayer never calls back
-# for a marker without an icon (our canvas circle markers) that is already
-# unclustered, so this waits until the marker is on the map and in view instead.
+# conftest.py click_feature does): the event layer (supercluster on a canvas) zooms
+# until the event is drawn on its own or in a cluster whose events share its point
+# (a click there lists them), then says where it is drawn.
 _OURS_MARKER_PIXEL = """
 ([featureId, limitMs]) => new Promise((resolve) => {
   const BB = window.BB, map = BB.map, group = BB.groups.events;
@@ -278,11 +278,13 @@ _OURS_MARKER_PIXEL = """
   if (!layer) { resolve(null); return; }
   const started = Date.now();
   let done = false;
-  const inView = () => map.hasLayer(layer) && map.getBounds().contains(layer.getLatLng());
+  const where = () => group.drawnAt(featureId);
+  const inView = () => { const at = where(); return at && at.shown && map.getBounds().contains([at.lat, at.lon]); };
   const finish = () => {
     if (done) return;
     done = true;
-    const p = map.latLngToContainerPoint(layer.getLatLng());
+    const at = where();
+    const p = map.latLngToContainerPoint([at.lat, at.lon]);
     const r = map.getContainer().getBoundingClientRect();
     resolve({x: r.left + p.x, y: r.top + p.y});
   };

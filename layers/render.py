@@ -2,7 +2,7 @@
 
 :func:`build_map` draws each visible layer from its :class:`~layers.catalog.LayerSpec`:
 lines and polygons through :class:`FeatureLayer`, events through
-:class:`EventLayer` (compact columns, canvas markers, clustering), the offline
+:class:`EventLayer` (compact columns, supercluster, one canvas), the offline
 basemap from the country outlines. The map's assets point at the local copies
 (or CDNs) chosen in :mod:`layers.config`. Nothing here imports Streamlit.
 """
@@ -25,14 +25,16 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from layers.assets import CLUSTER_CSS, CLUSTER_JS, MAP_CSS, MAP_JS, asset_links
+from layers.assets import MAP_CSS, MAP_JS, SUPERCLUSTER_JS, asset_links
 from layers.catalog import (
     DRAW_ORDER,
     EVENT_TYPE_COLORS,
+    EVENT_TYPE_SYMBOLS,
     LAYERS_BY_ID,
     PLACE_LABEL_DEFAULT,
     PLACE_LABEL_KINDS,
     UNKNOWN_EVENT_COLOR,
+    UNKNOWN_EVENT_SYMBOL,
     LayerSpec,
 )
 from layers.config import DEFAULT_CENTER, DEFAULT_ZOOM, PRECISION_RADIUS_M, Settings
@@ -352,15 +354,15 @@ class OfflineBasemap(ScriptElement):
 
 
 class EventLayer(JSCSSMixin, ScriptElement):
-    """All events as compact columns; markers by type, imprecise ones dashed with a radius."""
+    """All events as compact columns, clustered with supercluster and drawn on one canvas:
+    a symbol per type (shape and colour), imprecise ones dashed with a radius."""
 
     _template = _script(_EVENTS_JS)
 
     def __init__(self, events: gpd.GeoDataFrame, *, settings: Settings, cluster_radius: int = 35):
         super().__init__()
         self._name = "EventLayer"
-        self.default_js = asset_links(CLUSTER_JS, settings)
-        self.default_css = asset_links(CLUSTER_CSS, settings)
+        self.default_js = asset_links(SUPERCLUSTER_JS, settings)
         payload = event_payload(events, cluster_radius=cluster_radius, packed=len(events) > DETAIL_LIMIT)
         self.payload_js = js_literal(payload)
 
@@ -399,12 +401,32 @@ class Legend(ScriptElement):
         self.html_js = js_literal(legend_html(visible, changes=changes))
 
 
-# Leaflet.markercluster's own bubble colours (MarkerCluster.Default.css), by size.
+# Cluster disc colours by size (the palette Leaflet.markercluster made familiar).
 CLUSTER_COLORS = (("#b5e28c", "fewer than 10"), ("#f1d357", "10 to 99"), ("#fd9c73", "100 or more"))
 
 
 def _swatch(style: str, text: str) -> str:
     return f'<div><span style="display:inline-block;vertical-align:middle;margin-right:5px;{style}"></span>{html.escape(text)}</div>'
+
+
+# The event symbols as SVG (constant markup), the same shapes events_layer.js draws.
+_SYMBOL_SVG = {
+    "circle": '<circle cx="7" cy="7" r="5.5"/>',
+    "square": '<rect x="2" y="2" width="10" height="10"/>',
+    "triangle": '<polygon points="7,1 13,12 1,12"/>',
+    "triangle-down": '<polygon points="7,13 13,2 1,2"/>',
+    "diamond": '<polygon points="7,0.5 13,7 7,13.5 1,7"/>',
+    "star": '<polygon points="7,0.5 8.8,5 13.5,5.3 9.8,8.3 11,13 7,10.4 3,13 4.2,8.3 0.5,5.3 5.2,5"/>',
+    "hexagon": '<polygon points="13,7 10,12.2 4,12.2 1,7 4,1.8 10,1.8"/>',
+}
+
+
+def _symbol_row(symbol: str, color: str, text: str) -> str:
+    shape = _SYMBOL_SVG[symbol]
+    return (
+        f'<div><svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" style="vertical-align:middle;margin-right:5px">'
+        f'<g fill="{html.escape(color)}" fill-opacity=".9" stroke="#1f2937" stroke-width="1.2">{shape}</g></svg>{html.escape(text)}</div>'
+    )
 
 
 def legend_html(visible: list[str], *, changes: bool = False) -> str:
@@ -415,9 +437,11 @@ def legend_html(visible: list[str], *, changes: bool = False) -> str:
     )
     rows = []
     if "events" in visible:
-        rows.append("<b>Events</b>")
+        rows.append("<b>Events</b> (shape and colour by type)")
         for name, color in EVENT_TYPE_COLORS.items():
-            rows.append(_swatch(f"width:10px;height:10px;border-radius:50%;background:{color}", name))
+            symbol = EVENT_TYPE_SYMBOLS[name]
+            rows.append(_symbol_row(symbol, color, f"{name} ({symbol.replace('-', ' ')})"))
+        rows.append(_symbol_row(UNKNOWN_EVENT_SYMBOL, UNKNOWN_EVENT_COLOR, f"other type ({UNKNOWN_EVENT_SYMBOL})"))
         rows.append(_swatch("width:10px;height:10px;border-radius:50%;border:2px dashed #6b7280", "approximate place (with radius)"))
         cluster = "".join(
             f'<span title="{html.escape(label)}" style="display:inline-block;width:12px;height:12px;border-radius:50%;'
@@ -495,7 +519,7 @@ def _packed(values: np.ndarray, dtype: str) -> dict:
 def event_payload(events: gpd.GeoDataFrame, *, cluster_radius: int = 35, packed: bool = False) -> dict:
     """Column-oriented event data for :class:`EventLayer`, built with vectorised numpy.
 
-    Coordinates become integers of 1e-5 degree, types an index into ``colors``, dates
+    Coordinates become integers of 1e-5 degree, types an index into ``colors`` and ``symbols``, dates
     a day offset; titles and uncertainty circles are included up to DETAIL_LIMIT.
 
     With ``packed`` (used above DETAIL_LIMIT) the integer columns are base64 strings of
@@ -506,6 +530,7 @@ def event_payload(events: gpd.GeoDataFrame, *, cluster_radius: int = 35, packed:
     n = len(events)
     types = list(EVENT_TYPE_COLORS)
     colors = list(EVENT_TYPE_COLORS.values()) + [UNKNOWN_EVENT_COLOR]
+    symbols = [EVENT_TYPE_SYMBOLS[t] for t in types] + [UNKNOWN_EVENT_SYMBOL]
     points = events.geometry.to_numpy()
     lon = np.round(shapely.get_x(points) * 1e5).astype(np.int64)
     lat = np.round(shapely.get_y(points) * 1e5).astype(np.int64)
@@ -541,9 +566,12 @@ def event_payload(events: gpd.GeoDataFrame, *, cluster_radius: int = 35, packed:
         **columns,
         "baseDay": base_ms,
         "colors": colors,
+        "symbols": symbols,
         "radius": 7,
         "clusterRadius": cluster_radius,
-        "disableClusteringAtZoom": 17,
+        # supercluster clusters up to this zoom; from 17 on every event is drawn on its own
+        "clusterMaxZoom": 16,
+        "clusterColors": [color for color, _ in CLUSTER_COLORS],
         "title": events["title"].astype(str).tolist() if detailed else None,
         "uncertaintyRadius": {str(k): v for k, v in PRECISION_RADIUS_M.items()} if detailed else None,
     }
@@ -563,7 +591,7 @@ def new_map(settings: Settings, view: tuple[float, float, int] | None = None) ->
         max_zoom=18,
     )
     # With no tile layer folium leaves the zoom limits out of the map options;
-    # Leaflet.markercluster needs maxZoom on the map itself.
+    # the event layer's cluster expansion needs maxZoom on the map itself.
     m.options["minZoom"] = 6
     m.options["maxZoom"] = 18
     # folium's defaults also pull jQuery, Bootstrap and Font Awesome from CDNs;

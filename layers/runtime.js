@@ -26,7 +26,7 @@
     ".bb-country-label{background:none;border:none;pointer-events:none}",
     ".bb-country-label span{position:absolute;transform:translate(-50%,-50%);color:#4b5563;font:600 13px sans-serif;",
     "letter-spacing:.08em;text-transform:uppercase;text-shadow:0 0 3px #fff,0 0 2px #fff;white-space:nowrap}",
-    ".bb-pick{font:13px/1.35 sans-serif;min-width:190px}",
+    ".bb-pick{font:13px/1.35 sans-serif;min-width:190px;max-height:320px;overflow-y:auto}",
     ".bb-pick b{display:block;margin-bottom:4px}",
     ".bb-pick button{display:block;width:100%;text-align:left;margin:2px 0;padding:4px 6px;border:1px solid #d1d5db;",
     "border-radius:4px;background:#fff;cursor:pointer;font:13px sans-serif}",
@@ -79,21 +79,15 @@
     var c = layer._point || map.latLngToLayerPoint(layer.getLatLng());
     return c.distanceTo(p) <= (layer.options.radius || 6) + POINT_TOLERANCE_PX;
   }
+  // The event layer (events_layer.js) knows what it drew: clusters and single events,
+  // nearest first. A cluster nearest the pointer is the one hit (a click expands it);
+  // otherwise the single events there (several open the pick list).
   function eventHits(p) {
-    var group = BB.groups.events, hits = [];
-    if (!group || !map.hasLayer(group) || !group._featureGroup) return hits;
-    // markercluster keeps what is drawn now (clusters and single markers) in its feature group
-    group._featureGroup.eachLayer(function (m) {
-      if (m.options.bbIndex === undefined) return;
-      var c = map.latLngToLayerPoint(m.getLatLng());
-      var d = c.distanceTo(p);
-      if (d <= m.options.radius + POINT_TOLERANCE_PX) hits.push({ d: d, layer: m });
-    });
-    hits.sort(function (a, b) { return a.d - b.d; });
-    return hits.map(function (h) {
-      var id = BB.eventIds[h.layer.options.bbIndex];
-      return { layerId: "events", layerTitle: "Event", featureId: id, label: BB.eventLabel(h.layer.options.bbIndex), layer: h.layer, kind: "point" };
-    });
+    var events = BB.groups.events;
+    if (!events || !events.hits) return [];
+    var hits = events.hits(p, POINT_TOLERANCE_PX);
+    if (hits.length && hits[0].kind === "cluster") return [hits[0]];
+    return hits.filter(function (h) { return h.kind !== "cluster"; });
   }
   // Every feature under container point ``cp``: points (events first) if any are hit;
   // otherwise lines and areas, smaller areas first; country outlines only when
@@ -257,10 +251,8 @@
   map.on("click", function (e) {
     if (BB.measuring || e.bbSynthetic) return;  // measuring places points; a synthetic click only reports
     var hits = BB.identify(e.containerPoint);
-    var group = BB.groups.events;
-    // markercluster folds a spiderfied cluster on every map click; it stays open
-    // while one of its markers is being chosen (see events_layer.js)
-    if (group && !hits.some(function (h) { return h.layerId === "events"; })) group.unspiderfy();
+    // a cluster zooms in until it splits; one whose events share a point lists them
+    if (hits.length && hits[0].kind === "cluster") hits = BB.groups.events.expand(hits[0]) || [];
     if (hits.length === 1) BB.select(hits[0].layerId, hits[0].featureId);
     else if (hits.length > 1) pickList(e.latlng, hits);
   });

@@ -53,7 +53,7 @@ def test_local_mode_links_no_cdn_and_every_file_exists(frames, settings):
     assert not [url for url in links if any(host in url for host in CDN_HOSTS)]
     local = {f"../../app/static/vendor/{assets.local_relpath(assets.ASSETS[n])}" for n in assets.ASSETS}
     assert set(links) <= local, "every link is one of the locally served assets"
-    for name in assets.MAP_JS + assets.MAP_CSS + assets.CLUSTER_JS + assets.CLUSTER_CSS:
+    for name in assets.MAP_JS + assets.MAP_CSS + assets.SUPERCLUSTER_JS:
         assert f"../../app/static/vendor/{assets.local_relpath(assets.ASSETS[name])}" in links
     for asset in assets.ASSETS.values():
         assert (assets.VENDOR_DIR / assets.local_relpath(asset)).is_file()
@@ -82,7 +82,7 @@ def test_every_visible_layer_is_drawn_with_all_its_feature_ids(frames, settings)
 
 def test_hidden_layers_are_not_drawn(frames, settings):
     html = rendered(build_map(frames, ["border"], basemap="offline", settings=settings))
-    assert "L.markerClusterGroup" not in html and '"prec":' not in html  # no event layer, no event data
+    assert "new Supercluster" not in html and '"prec":' not in html  # no event layer, no event data
     for feature_id in frames["kfor_areas"]["id"]:
         assert f'"id":"{feature_id}"' not in html
 
@@ -227,3 +227,37 @@ def test_playback_leaves_out_hidden_layers_and_a_map_with_nothing_dated(frames, 
     first, last = frames["events"]["date"].astype(str).min()[:10], frames["events"]["date"].astype(str).max()[:10]
     assert (payload["start"], payload["end"]) == (first, last)  # no window given: the events' span
     assert '"frameMs"' not in rendered(build_map(frames, ["countries", "border"], basemap="offline", settings=settings))
+
+
+def test_events_are_clustered_by_the_locally_served_supercluster_not_markercluster(frames, settings):
+    m = build_map(frames, ["countries", "events"], basemap="offline", settings=settings)
+    links = linked_assets(m)
+    supercluster = f"../../app/static/vendor/{assets.local_relpath(assets.ASSETS['supercluster'])}"
+    assert supercluster in links and supercluster.endswith("supercluster/dist/supercluster.min.js")
+    assert not [url for url in links if "markercluster" in url.lower()]
+    html = rendered(m)
+    assert "new Supercluster(" in html and "markerClusterGroup" not in html
+    assert not [host for host in CDN_HOSTS if host in html]
+    cdn = linked_assets(build_map(frames, ["events"], basemap="offline", settings=load_settings({"BORDER_BRIEF_ASSETS": "cdn"})))
+    assert "https://cdn.jsdelivr.net/npm/supercluster@8.0.1/dist/supercluster.min.js" in cdn
+
+
+def test_each_event_type_has_its_own_symbol_named_in_the_legend(frames):
+    from layers.catalog import EVENT_TYPE_COLORS, EVENT_TYPE_SYMBOLS, UNKNOWN_EVENT_SYMBOL
+    from layers.render import legend_html
+
+    assert set(EVENT_TYPE_SYMBOLS) == set(EVENT_TYPE_COLORS)
+    shapes = list(EVENT_TYPE_SYMBOLS.values()) + [UNKNOWN_EVENT_SYMBOL]
+    assert len(set(shapes)) == len(shapes)  # shape alone tells the types apart
+    legend = legend_html(["events"])
+    for name, symbol in EVENT_TYPE_SYMBOLS.items():
+        assert f"{html_escape(name)} ({symbol.replace('-', ' ')})" in legend
+    payload = event_payload(frames["events"])
+    assert payload["symbols"] == shapes
+    assert {payload["symbols"][t] for t in payload["type"]} <= set(shapes)
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

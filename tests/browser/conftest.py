@@ -225,7 +225,7 @@ def wait_for_panel_text(page, text: str, timeout: float = 20_000) -> None:
 # --- acting as a user: the mouse at a pixel ------------------------------------------
 #
 # Tests find where to click from a feature's geometry (or from where its marker is
-# drawn now, for a spiderfied cluster) and click there with the mouse; the app then
+# drawn now, for an event folded into a cluster) and click there with the mouse; the app then
 # decides what lies under the pointer, as it does for a user. Nothing here calls
 # the app's own JavaScript to select anything.
 
@@ -235,13 +235,14 @@ _PIXEL = """([lat, lon]) => {
     return {x: r.left + p.x, y: r.top + p.y, w: r.width, h: r.height, mx: p.x, my: p.y};
 }"""
 
+# Where the event layer (events_layer.js, supercluster on a canvas) draws an event now:
+# its own symbol, or the cluster it is folded into ("shown" when a click there reaches
+# it: its symbol, or a cluster whose events share one point and are listed on a click).
 _MARKER_STATE = """(id) => {
-    const map = BB.map, m = (BB.index.events || {})[id], group = BB.groups.events;
-    if (!m) return null;
-    const shown = map.hasLayer(m);
-    let at = m.getLatLng();
-    if (!shown && group) { const parent = group.getVisibleParent(m); if (parent) at = parent.getLatLng(); }
-    return {shown: shown, lat: at.lat, lon: at.lng, zoom: map.getZoom(), animating: !!group._inZoomAnimation};
+    const map = BB.map, group = BB.groups.events;
+    const at = group && group.drawnAt(id);
+    if (!at) return null;
+    return {shown: at.shown, lat: at.lat, lon: at.lon, zoom: map.getZoom(), animating: !!map._animatingZoom};
 }"""
 
 
@@ -289,9 +290,9 @@ def choose_in_pick_list(page, layer_id: str, feature_id: str) -> None:
 
 
 def click_event(page, event_id: str) -> None:
-    """Click an event's marker as a user would: clusters first (they zoom in or spread
-    out), then the marker where it is drawn; a pick list, if several events lie
-    under the pointer, is answered by choosing this one."""
+    """Click an event's marker as a user would: clusters first (they zoom in), then the
+    marker where it is drawn; a pick list, if several events lie under the pointer
+    (or share the point of a cluster), is answered by choosing this one."""
     frame = map_frame(page)
     frame.wait_for_function("() => BB.loaded && BB.loaded.events", timeout=30_000)
     for _ in range(10):
@@ -307,7 +308,7 @@ def click_event(page, event_id: str) -> None:
             if len(pick_list(page)) > 1:
                 choose_in_pick_list(page, "events", event_id)
             return
-        frame.wait_for_timeout(900)  # the cluster zooms in or spreads out (animated)
+        frame.wait_for_timeout(900)  # the cluster zooms in (animated)
     raise AssertionError(f"event {event_id} could not be reached by clicking")
 
 

@@ -97,7 +97,7 @@ def test_a_large_catalogue_is_fully_clustered_when_reported_loaded(context, larg
     frame.wait_for_function("() => BB.loaded && BB.loaded.events", timeout=90_000)
     counts = frame.evaluate(
         """() => ({ clustered_when_loaded: BB.loaded.clustered,
-                    clustered: BB.groups.events._topClusterLevel.getChildCount(),
+                    clustered: BB.groups.events.count(),
                     registered: Object.keys(BB.index.events).length })"""
     )
     assert counts == {"clustered_when_loaded": LARGE_N, "clustered": LARGE_N, "registered": LARGE_N}

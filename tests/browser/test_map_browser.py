@@ -31,7 +31,7 @@ def test_home_page_draws_the_map_offline(context, app_url, layer_data):
     state = frame.evaluate(
         """() => ({
             leaflet: typeof L !== 'undefined' && L.version,
-            cluster: typeof L.markerClusterGroup === 'function',
+            cluster: typeof Supercluster === 'function' && typeof L.markerClusterGroup === 'undefined',
             events: Object.keys(BB.index.events || {}).length,
             borders: Object.keys(BB.index.border || {}).length,
             canvases: document.querySelectorAll('.leaflet-container canvas').length,
