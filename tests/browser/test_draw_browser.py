@@ -5,6 +5,7 @@ a new revision."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from shapely.geometry import shape
 
 from bench.browser import MAP_FRAME
@@ -45,6 +46,12 @@ def _type_into(page, label: str, text: str) -> None:
     wait_for_app(page)
 
 
+def _sign_in(page, name: str) -> None:
+    """Sign in once the form is there (a fresh server's first run takes a while on a busy machine)."""
+    page.get_by_role("button", name="Sign in", exact=True).wait_for(timeout=90_000)
+    sign_in(page, name)
+
+
 def _choose(page, label: str, option: str) -> None:
     page.get_by_role("combobox", name=label, exact=True).click()
     page.keyboard.type(option[:30])
@@ -77,6 +84,12 @@ def _page_pixels(page, frame, fractions):
     return [(box["x"] + f["x"], box["y"] + f["y"], f["lat"], f["lon"]) for f in found]
 
 
+def _settle(frame) -> None:
+    """Let the map's short timers run: leaflet-draw takes a new corner only 50 ms after the last
+    one, which a busy machine can delay past a user's next click."""
+    frame.evaluate("() => new Promise(resolve => setTimeout(resolve, 120))")
+
+
 def _metres_per_pixel(frame) -> float:
     return frame.evaluate(
         """() => { const c = map.getSize().divideBy(2);
@@ -94,7 +107,7 @@ def test_an_analyst_draws_a_new_part_of_an_area_with_the_mouse_and_saves_it(brow
 
     with checked_context(browser) as analyst:
         page, record = open_page(analyst, app_url + "/edit")
-        sign_in(page, ANALYST)
+        _sign_in(page, ANALYST)
         page.get_by_text("0 complete sources").wait_for(timeout=60_000)  # the first run is over
         wait_for_app(page)
         _choose(page, "Layer", "KFOR deployment areas")
@@ -109,10 +122,18 @@ def test_an_analyst_draws_a_new_part_of_an_area_with_the_mouse_and_saves_it(brow
 
         # the polygon tool, a click at each corner, and a click on the first corner to close it
         page.frame_locator(MAP_FRAME).locator(".leaflet-draw-draw-polygon").click()
-        for x, y, _, _ in corners:
-            page.mouse.move(x, y, steps=3)
-            page.mouse.click(x, y)
-            page.wait_for_timeout(250)
+        for count, (x, y, _, _) in enumerate(corners, start=1):
+            for attempt in range(3):  # as a user clicks again when no corner appeared
+                _settle(frame)
+                page.mouse.move(x, y, steps=3)
+                page.mouse.click(x, y)
+                try:
+                    frame.wait_for_function(
+                        f"() => document.querySelectorAll('.leaflet-editing-icon').length >= {count}", timeout=5_000)
+                    break
+                except PlaywrightTimeout:
+                    assert attempt < 2, f"corner {count} did not appear after three clicks"
+        _settle(frame)
         page.mouse.move(corners[0][0], corners[0][1], steps=3)
         page.mouse.click(corners[0][0], corners[0][1])
 
@@ -156,7 +177,7 @@ def test_an_analyst_draws_a_new_part_of_an_area_with_the_mouse_and_saves_it(brow
     # a colleague opening the area sees the new shape's area as stored
     with checked_context(browser) as colleague:
         page, _ = open_page(colleague, app_url + "/edit")
-        sign_in(page, "Draw Colleague")
+        _sign_in(page, "Draw Colleague")
         page.get_by_text("0 complete sources").wait_for(timeout=60_000)
         wait_for_app(page)
         _choose(page, "Layer", "KFOR deployment areas")
@@ -194,7 +215,7 @@ def test_an_analyst_reshapes_an_area_by_dragging_a_corner_and_saves_it(browser, 
 
     with checked_context(browser) as analyst:
         page, record = open_page(analyst, app_url + "/edit")
-        sign_in(page, ANALYST)
+        _sign_in(page, ANALYST)
         page.get_by_text("0 complete sources").wait_for(timeout=60_000)
         wait_for_app(page)
         _choose(page, "Layer", "KFOR deployment areas")
