@@ -23,7 +23,6 @@ from layers.draw import (
     shape_problems,
 )
 from tests.test_layers_render import CDN_HOSTS, linked_assets, rendered
-from tests.test_pages_apptest import run_app
 from ui import draw as ui_draw
 from tests.test_auth import signed_in_app
 
