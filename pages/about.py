@@ -27,13 +27,13 @@ fact is uncertain, the data says how precise it is; where parties disagree, each
 with its source. Summaries are written by Border Brief; figures and facts are the sources'.
 """
 )
-st.subheader("How current the data is")
+st.header("How current the data is")
 st.markdown(
     f"The event catalogue runs from **{events['date'].min()}** to **{events['date'].max()}** "
     f"({len(events)} events). It is not updated automatically."
 )
 
-st.subheader("Precision codes")
+st.header("Precision codes")
 left, right = st.columns(2)
 with left:
     st.markdown("**Time precision** (`time_precision`)")
@@ -56,7 +56,7 @@ st.caption(
     "never runs it as a formula."
 )
 
-st.subheader("Sources")
+st.header("Sources")
 counts: dict[tuple[str, str], int] = {}
 titles: dict[tuple[str, str], str] = {}
 for spec in LAYERS:

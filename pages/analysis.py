@@ -42,7 +42,7 @@ st.caption(
     "polygon; our area excludes inland water. See data/SOURCES.md for the full comparison."
 )
 
-st.subheader("Deployment areas and the boundary")
+st.header("Deployment areas and the boundary")
 left, right = st.columns(2)
 with left:
     st.markdown("**KFOR areas** (inside Kosovo)")
@@ -51,7 +51,7 @@ with right:
     st.markdown("**Serbian deployments** (inside Serbia)")
     st.dataframe(figures["serbian"], hide_index=True, use_container_width=True, column_config={"distance_km": st.column_config.NumberColumn("km to boundary", format="%.1f")})
 
-st.subheader("Reported Serbian deployments inside the 1999 safety zones")
+st.header("Reported Serbian deployments inside the 1999 safety zones")
 st.caption(
     "The 1999 Military Technical Agreement kept Yugoslav forces out of a 5 km Ground Safety Zone and a 25 km "
     "Air Safety Zone beyond Kosovo's boundary; both were later reduced or lifted (see the zone layers' history). "
@@ -69,7 +69,7 @@ st.dataframe(
     },
 )
 
-st.subheader("Places and the boundary")
+st.header("Places and the boundary")
 st.dataframe(
     figures["places"],
     hide_index=True,

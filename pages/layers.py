@@ -19,7 +19,7 @@ st.caption(
 )
 
 for group_id, group_title in GROUPS.items():
-    st.subheader(group_title)
+    st.header(group_title)
     for spec in (s for s in LAYERS if s.group == group_id):
         frame = layers.full[spec.id]
         with st.container(border=True):

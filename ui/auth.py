@@ -346,7 +346,7 @@ def admin_page() -> None:
     message = st.session_state.pop("bb_admin_message", None)
     if message:
         st.info(md_escape(message))
-    st.subheader("Recent sign-ins")
+    st.header("Recent sign-ins")
     log = users.recent_sign_ins(store, 200)
     st.dataframe(
         pd.DataFrame({"time (UTC)": [r["at"].strftime("%Y-%m-%d %H:%M:%S") for r in log], "name": [r["name"] for r in log],
@@ -354,7 +354,7 @@ def admin_page() -> None:
                       "via": [r["via"] for r in log]}),
         hide_index=True, width="stretch", key="bb_admin_sign_ins",
     )
-    st.subheader("Recent batches")
+    st.header("Recent batches")
     batches = store.batch_list(100)
     st.dataframe(
         pd.DataFrame({"batch": [b["id"] for b in batches], "time (UTC)": [b["created_at"][:19].replace("T", " ") for b in batches],
@@ -363,7 +363,7 @@ def admin_page() -> None:
                       "comment": [b["comment"] for b in batches]}),
         hide_index=True, width="stretch", key="bb_admin_batches",
     )
-    st.subheader("Local accounts")
+    st.header("Local accounts")
     st.caption("New accounts and passwords: `python -m store users add NAME --role analyst --password-stdin` "
                "and `python -m store users set-password NAME --password-stdin` on the server.")
     for account in users.list_accounts(store):

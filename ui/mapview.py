@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -21,6 +25,44 @@ MAP_FRAME_SELECTOR = 'iframe[title="streamlit_folium.st_folium"]'
 # stylesheet (ui.style) sizes the iframe from the window instead, so inside the iframe
 # the map takes the iframe's whole height, whatever it is, and follows it on resize.
 _FILL_FRAME_CSS = "<style>html,body{margin:0;height:100%;overflow:hidden}#map_div{height:100vh!important}</style>"
+
+#: The map's accessible name (issue 16): the component's iframe is titled
+#: "streamlit_folium.st_folium" by Streamlit, which says nothing to a screen-reader user.
+MAP_NAME = "Briefing map: events, places and deployment areas"
+
+# Accessibility inside the map document (issue 16): the legend at 14 px (readable on a
+# projector; its inline 12 px is the legend author's default), and a visible focus ring on
+# every map control a keyboard reaches (zoom, legend, measure, playback, copy link).
+_A11Y_FRAME_CSS = (
+    "<style>.bb-legend-box,.bb-legend-box *{font-size:14px!important}"
+    ".leaflet-container a:focus-visible,.leaflet-container button:focus-visible,"
+    ".leaflet-container summary:focus-visible,.leaflet-container input:focus-visible,"
+    ".leaflet-container select:focus-visible,.leaflet-container [tabindex]:focus-visible"
+    "{outline:3px solid #1d4ed8!important;outline-offset:2px}</style>"
+)
+
+# Names the map for assistive technology (issue 16): the map document's title, a labelled
+# region landmark around the map, and the iframe's own aria-label (the component's frame is
+# served from the app's origin, so the map document may label the element that holds it;
+# aria-label takes precedence over the frame's generic title).
+_A11Y_FRAME_JS = """
+(function (name) {
+  document.title = name;
+  var holder = document.getElementById("map_div") || document.body;
+  holder.setAttribute("role", "region");
+  holder.setAttribute("aria-label", name);
+  try {
+    if (window.frameElement) window.frameElement.setAttribute("aria-label", name);
+  } catch (err) { /* another origin: the title and the landmark still name the map */ }
+})(%s);
+"""
+
+
+class _MapName(MacroElement):
+    """Runs :data:`_A11Y_FRAME_JS` in the map document (streamlit-folium runs the map's
+    children's ``script`` macros; a script in the header would not run)."""
+
+    _template = Template("{% macro script(this, kwargs) %}" + (_A11Y_FRAME_JS % json.dumps(MAP_NAME)) + "{% endmacro %}")
 
 
 def _store_click() -> None:
@@ -62,6 +104,8 @@ def show_map(layers: LayerData, current: AppState) -> None:
         window=(current.start, current.end),
     )
     m.get_root().header.add_child(folium.Element(_FILL_FRAME_CSS), name="bb_fill_frame")
+    m.get_root().header.add_child(folium.Element(_A11Y_FRAME_CSS), name="bb_a11y_css")
+    _MapName().add_to(m)
     st_folium(
         m,
         key="bb_map",
