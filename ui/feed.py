@@ -88,7 +88,7 @@ def _new_query() -> None:
 
 def render_feed(layers: LayerData, current: AppState, on_select: Callable[[str, str], None]) -> None:
     """The feed of the time window's events; a chosen event is passed to ``on_select``."""
-    st.markdown("#### Events")
+    st.markdown("## Events")
     if "events" not in current.layers:
         st.caption("The Events layer is hidden: turn it on in the sidebar to list its events here. "
                    "Click a place, a deployment area or a zone on the map to read its details.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from typing import Any, Callable
 
@@ -51,7 +52,7 @@ def _without_nan(record: dict[str, Any]) -> dict[str, Any]:
 
 def render_event(event: dict[str, Any], current: AppState) -> None:
     event = _without_nan(event)
-    st.markdown(f"### {md_escape(event.get('title'))}")
+    st.markdown(f"## {md_escape(event.get('title'))}")
     precision = TIME_PRECISION.get(event.get("time_precision"), "unknown precision")
     when = f"{event.get('date')} ({precision})"
     if event.get("time_of_day"):
@@ -110,7 +111,7 @@ def render_feature(layer_id: str, feature: dict[str, Any], lang: str = "en") -> 
     spec = LAYERS_BY_ID[layer_id]
     names = {"en": feature.get("name"), "sq": feature.get("name_sq"), "sr": feature.get("name_sr")}
     lead = lang if layer_id == "places" and names.get(lang) else "en"
-    st.markdown(f"### {md_escape(names[lead])}")
+    st.markdown(f"## {md_escape(names[lead])}")
     st.caption(spec.title)
     if layer_id == "places":
         for code, language in LANGUAGE_NAMES.items():
@@ -119,6 +120,32 @@ def render_feature(layer_id: str, feature: dict[str, Any], lang: str = "en") -> 
     for name, label in spec.panel_fields:
         _line(label, feature.get(name))
     _sources(feature.get("sources"))
+
+
+# Visually hidden but read by screen readers (the usual "sr-only" pattern; not display:none,
+# which would silence it).
+_SR_ONLY = ("position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
+            "clip:rect(0,0,0,0);white-space:nowrap;border:0")
+
+
+def _announcement(selection: tuple[str, str] | None, feature: dict[str, Any] | None, lang: str) -> str:
+    """What the panel's live region says: the selection's name and kind, or that the list is back."""
+    if selection is None:
+        return "Event list shown."
+    if feature is None:
+        return "The selected item is no longer in the data."
+    layer_id = selection[0]
+    name = feature.get("title") if layer_id == "events" else (
+        feature.get({"sq": "name_sq", "sr": "name_sr"}.get(lang, "name")) or feature.get("name"))
+    kind = "event" if layer_id == "events" else LAYERS_BY_ID[layer_id].title
+    return f"Selected {kind}: {name or selection[1]}. Details in the panel."
+
+
+def announce(text: str) -> None:
+    """A polite live region (role=status): screen readers read its new text when they are idle.
+    The text is escaped: data is never markup."""
+    st.html(f'<div role="status" aria-live="polite" aria-atomic="true" class="bb-live" style="{_SR_ONLY}">'
+            f"{html.escape(str(text))}</div>")
 
 
 def render_panel(
@@ -131,15 +158,20 @@ def render_panel(
     (ui.feed), whose choice goes to ``on_select`` (the same path as a click on the map)."""
     selection = current.selection
     with st.container(border=True, key="bb_panel"):
+        feature = layers.feature(*selection) if selection is not None else None
+        # First in the panel in both states, so the browser keeps one live region and reads out its change.
+        announce(_announcement(selection, feature, current.lang))
         if selection is None:
             feed.render_feed(layers, current, on_select=on_select)
             return
         layer_id, feature_id = selection
-        feature = layers.feature(layer_id, feature_id)
         if feature is None:
             st.warning("The selected item is no longer in the data.")
             return
-        st.button("Close ✕", key="bb_panel_close", on_click=on_close, help="Close the details panel")
+        # Escape closes the panel too (Streamlit's button shortcut, caught anywhere on the page
+        # but inside the map's frame, whose keys stay in the frame): see README, Accessibility.
+        st.button("Close ✕", key="bb_panel_close", on_click=on_close, help="Close the details panel (Esc)",
+                  shortcut="Esc")
         if layer_id in EDITABLE_LAYERS and auth.can_edit():
             st.button("Edit", key="bb_panel_edit", on_click=_request_edit, args=(layer_id, feature_id),
                       help="Change or retire it on the Edit page")
@@ -219,7 +251,7 @@ def render_changes(layers: LayerData, current: AppState, on_select: Callable[[st
     changes = data.changes_since(current.since)
     items = [(layer_id, feature_id, kind) for layer_id, kinds in changes.items() for feature_id, kind in kinds.items()]
     with st.container(border=True, key="bb_changes"):
-        st.markdown(f"#### Changes since {current.since:%Y-%m-%d %H:%M} UTC")
+        st.markdown(f"## Changes since {current.since:%Y-%m-%d %H:%M} UTC")
         if not items:
             st.caption("Nothing was added, changed or retired in the catalogue since then.")
             return
