@@ -81,6 +81,17 @@ def check_url(url: str) -> urllib.parse.SplitResult:
     return parts
 
 
+def check_bounds(url: str, sessions: int, duration: float, think: float) -> urllib.parse.SplitResult:
+    """The run's bounds and its loopback URL; LoadError when one is out of range."""
+    if not 1 <= sessions <= MAX_SESSIONS:
+        raise LoadError(f"--sessions must be 1 to {MAX_SESSIONS}, got {sessions}")
+    if not 0 < duration <= MAX_DURATION_S:
+        raise LoadError(f"--duration must be more than 0 and at most {MAX_DURATION_S:.0f} s, got {duration}")
+    if not 0 <= think <= 600:
+        raise LoadError(f"--think must be 0 to 600 s, got {think}")
+    return check_url(url)
+
+
 def event_ids(path: Path | None = None) -> list[str]:
     """The catalogue's event ids (data/events.geojson), the events a session clicks."""
     path = path or Path(__file__).resolve().parent.parent / "data" / "events.geojson"
@@ -410,13 +421,7 @@ async def run_load(url: str, sessions: int, duration: float, think: float, link:
                    pids: dict[str, int] | None = None, team_dir: Path | None = None,
                    measure_cpu: bool | None = None) -> dict:
     """Run the load; the report as a dict (see ``table``)."""
-    if not 1 <= sessions <= MAX_SESSIONS:
-        raise LoadError(f"--sessions must be 1 to {MAX_SESSIONS}, got {sessions}")
-    if not 0 < duration <= MAX_DURATION_S:
-        raise LoadError(f"--duration must be more than 0 and at most {MAX_DURATION_S:.0f} s, got {duration}")
-    if not 0 <= think <= 600:
-        raise LoadError(f"--think must be 0 to 600 s, got {think}")
-    parts = check_url(url)
+    parts = check_bounds(url, sessions, duration, think)
     pids = pids if pids is not None else discover_pids(parts, team_dir)
     monitor = ReplicaMonitor(pids) if pids else None
     # CPU per operation is only meaningful when one operation runs at a time.
@@ -514,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             parser.error(f"--pids takes comma-separated process ids, got {args.pids!r}")
     try:
+        check_bounds(args.url, args.sessions, args.duration, args.think)  # before any event loop
         report = asyncio.run(run_load(args.url, args.sessions, args.duration, args.think, args.link,
                                       pids=pids, team_dir=args.team_dir))
     except LoadError as exc:

@@ -200,6 +200,31 @@ for n in $(seq "$replicas"); do
         sleep 0.3
     done
 done
+# A replica that answers health checks has not run the app yet: its first render loads the
+# catalogue, and the map component's files are only served once the script has imported it.
+# Render the default deep link once on each replica (Streamlit's protocol, bench/load.py), so a
+# browser that fails over to it, or is the first to arrive, finds it ready.
+ports=()
+for n in $(seq "$replicas"); do ports+=("$(replica_port "$n")"); done
+.venv/bin/python - "${ports[@]}" <<'PY' || die "a replica answered but could not render the app (logs: $dir/replicas/)"
+import asyncio, sys, urllib.parse
+from bench.load import DEFAULT_LINK, Session
+
+async def warm(port):
+    session = Session(urllib.parse.urlsplit(f"http://127.0.0.1:{port}/"), DEFAULT_LINK.lstrip("?"), timeout=240)
+    await session.connect()
+    try:
+        render = await session.rerun()
+    finally:
+        await session.close()
+    if render.status != "FINISHED_SUCCESSFULLY" or render.exceptions or not render.component_id:
+        sys.exit(f"run-team: replica {port}: {render.status} {render.exceptions[:1]}")
+
+async def main():
+    await asyncio.gather(*(warm(int(port)) for port in sys.argv[1:]))
+
+asyncio.run(main())
+PY
 host="$listen"; [ "$host" = 0.0.0.0 ] && host=127.0.0.1
 until answers "http://$host:$team_port/_stcore/health"; do
     [ "$SECONDS" -lt "$deadline" ] || die "nginx on port $team_port did not answer in time (log: $dir/nginx/error.log)"

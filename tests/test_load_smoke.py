@@ -19,13 +19,22 @@ REPO = Path(__file__).resolve().parent.parent
 BANJSKA = "2023-09-24-banjska-attack"
 
 
+def _run(coroutine):
+    """asyncio.run in a thread of its own: in a full test run Playwright's sync API (the
+    browser tests) may already hold an event loop in this thread."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture(scope="module")
 def one_server():
     (REPO / "test-artifacts").mkdir(exist_ok=True)
     process, url = start_app()
     # A fresh server's first render loads and caches the catalogue (tens of seconds on a busy
     # machine); warm it once so the timed run below measures sessions, not the start-up.
-    asyncio.run(_one_render(url))
+    _run(_one_render(url))
     yield process, url
     stop_app(process)
 
@@ -60,7 +69,7 @@ def test_a_protocol_click_shows_the_clicked_event_in_the_panel(one_server):
         finally:
             await session.close()
 
-    first, clicked, query = asyncio.run(run())
+    first, clicked, query = _run(run())
     assert first.status == "FINISHED_SUCCESSFULLY" and not first.exceptions
     assert first.component_id, "the map component was not found in the render"
     assert any(titles[BANJSKA] in t for t in first.texts)

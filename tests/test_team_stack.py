@@ -27,6 +27,15 @@ from bench import load
 from tests.teamstack import team_stack
 
 BANJSKA = "2023-09-24-banjska-attack"
+
+
+def _run(coroutine):
+    """asyncio.run in a thread of its own: in a full test run Playwright's sync API (the
+    browser tests) may already hold an event loop in this thread."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 TIMEOUT = 240  # a fresh replica's first render loads the catalogue from PostGIS
 
 
@@ -104,7 +113,7 @@ def test_a_save_in_the_store_reaches_sessions_on_both_replicas(stack):
     try:
         old_title = store.head("events", BANJSKA)[0]["properties"]["title"]
         new_title = old_title + " edited by the team test"  # no Markdown escapes
-        before, after = asyncio.run(scenario())
+        before, after = _run(scenario())
     finally:
         store.close()
     assert {s.replica for s in sessions} == {f"127.0.0.1:{port}" for port in stack.replica_ports}
@@ -134,7 +143,7 @@ def test_a_killed_replicas_session_comes_back_on_the_other_with_the_same_event(s
         finally:
             await session.close()
 
-    first, lost, again, seconds = asyncio.run(scenario())
+    first, lost, again, seconds = _run(scenario())
     from websockets.exceptions import ConnectionClosed
 
     assert isinstance(lost, ConnectionClosed)
@@ -163,5 +172,6 @@ def test_stop_stops_every_part(stack):
             os.kill(pid, 0)
     assert not _answers(stack.url + "_stcore/health")
     with socket.socket() as sock:  # the cluster's port is free again
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", int(stack.database_url.rsplit(":", 1)[1].split("/")[0])))
     assert (stack.folder / "pg" / "data" / "PG_VERSION").exists()  # the data is kept
