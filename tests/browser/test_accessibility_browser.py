@@ -170,3 +170,34 @@ def test_the_map_frame_has_an_accessible_name_and_a_landmark(browser, app_url):
         assert landmark.first.locator(".leaflet-container").count() + (
             1 if "leaflet-container" in (landmark.first.get_attribute("class") or "") else 0) >= 1
         assert page.locator(PANEL).count() == 1
+
+
+_SMALLEST_TEXT = """(root) => {
+    const out = [], walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent.trim(), el = node.parentElement;
+        if (!text || !el || el.closest('[role=status]') || !el.getClientRects().length) continue;
+        const size = parseFloat(getComputedStyle(el).fontSize);
+        out.push([size, text.slice(0, 40)]);
+    }
+    return out.sort((a, b) => a[0] - b[0]).slice(0, 5);
+}"""
+
+
+def test_text_in_the_panel_and_the_legend_is_at_least_14_px(browser, app_url):
+    """Readable on a projector (issue 16): every visible text in the details panel, in the
+    event feed and in the map's legend is drawn at 14 px or more."""
+    with checked_context(browser) as ctx:
+        page, _ = open_page(ctx, app_url + "/")
+        settle(page)
+        page.locator(".st-key-bb_feed_list button").first.wait_for(timeout=60_000)
+        feed = page.evaluate(_SMALLEST_TEXT, page.query_selector(PANEL))
+        legend_box = map_frame(page).wait_for_selector(".bb-legend-box")
+        legend = legend_box.evaluate(_SMALLEST_TEXT)
+        page, _ = open_page(ctx, app_url + f"/?event={BANJSKA_ATTACK}")
+        settle(page)
+        wait_for_panel_text(page, "Banjska", timeout=60_000)
+        panel = page.evaluate(_SMALLEST_TEXT, page.query_selector(PANEL))
+        for where, smallest in (("feed", feed), ("legend", legend), ("panel", panel)):
+            assert smallest, f"no text found in the {where}"
+            assert smallest[0][0] >= 14, (where, smallest)
