@@ -533,12 +533,14 @@ def _click_map() -> None:
     import folium
     from streamlit_folium import st_folium
 
-    from layers.render import add_basemap, new_map
+    from layers.render import CountryOutlines, add_basemap, new_map
 
     settings = data.settings()
     lat, lon = st.session_state[key("lat")], st.session_state[key("lon")]
     m = new_map(settings, (lat, lon, 9))
-    add_basemap(m, "offline", data.layer_data().display["countries"], settings)
+    countries = data.layer_data().display["countries"]
+    CountryOutlines(countries).add_to(m)  # the offline basemap draws from them
+    add_basemap(m, "offline", countries, settings)
     folium.CircleMarker([lat, lon], radius=7, color="#b91c1c", fill=True, fill_opacity=0.8, weight=2).add_to(m)
     clicked = st_folium(m, key=f"bb_edit_map_{st.session_state.get(_GEN, 0)}", height=360,
                         width="stretch", returned_objects=["last_clicked"])
