@@ -293,10 +293,19 @@ def click_event(page, event_id: str) -> None:
     """Click an event's marker as a user would: clusters first (they zoom in), then the
     marker where it is drawn; a pick list, if several events lie under the pointer
     (or share the point of a cluster), is answered by choosing this one."""
+    from playwright.sync_api import Error as PlaywrightError
+
     frame = map_frame(page)
     frame.wait_for_function("() => BB.loaded && BB.loaded.events", timeout=30_000)
     for _ in range(10):
-        state = frame.evaluate(_MARKER_STATE, event_id)
+        try:
+            state = frame.evaluate(_MARKER_STATE, event_id)
+        except PlaywrightError as exc:  # a rerun replaced the map's iframe meanwhile: find the new one
+            if "detached" not in str(exc):
+                raise
+            frame = map_frame(page)
+            frame.wait_for_function("() => BB.loaded && BB.loaded.events", timeout=30_000)
+            continue
         assert state is not None, f"no marker for event {event_id}"
         x, y, inside = page_point(page, state["lat"], state["lon"])
         if not inside:
@@ -331,6 +340,7 @@ def click_feature(page, layer_id: str, feature_id: str, at: tuple[float, float] 
     else:
         assert at is not None, "give a point inside the feature to click"
         click_at(page, at[0], at[1], layer_id, feature_id)
+
 
 # --- sign-in (issue 12) ---------------------------------------------------------------------------
 

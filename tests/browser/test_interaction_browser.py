@@ -195,11 +195,14 @@ def test_view_legend_and_selection_survive_reruns_and_match_the_map(context, app
     page.get_by_test_id("stSidebarUserContent").get_by_text("KFOR deployment areas").click()
     wait_for_panel_text(page, "newest first")  # the event feed
     assert "feature" not in url_params(page)
+    wait_for_app(page)  # the run that hid the layer rebuilds the map
 
     # selecting an event keeps the view in the URL
     click_event(page, BANJSKA_ATTACK)
     wait_for_panel_text(page, "Bunjaku")
-    page.wait_for_function("() => ['lat', 'lon', 'zoom'].every(k => new URL(location.href).searchParams.has(k))", timeout=5_000)
+    # the panel is drawn first; the same run writes event= into the address bar when it ends
+    page.wait_for_function("() => ['event', 'lat', 'lon', 'zoom'].every(k => new URL(location.href).searchParams.has(k))",
+                           timeout=30_000)
     params = url_params(page)
     assert params["event"] == BANJSKA_ATTACK
     assert highlighted(page) == f"events|{BANJSKA_ATTACK}"
@@ -297,6 +300,9 @@ def test_copy_link_copies_the_current_state_and_view(browser, app_url):
         wait_for_map(page)
         click_event(page, BANJSKA_ATTACK)
         wait_for_panel_text(page, "Bunjaku")
+        # the run that opened the panel writes event= into the address bar when it ends
+        page.wait_for_function(f"() => new URL(location.href).searchParams.get('event') === '{BANJSKA_ATTACK}'")
+        wait_for_app(page)
         page.frame_locator(MAP_FRAME).get_by_role("button", name="Copy link").click()
         page.frame_locator(MAP_FRAME).get_by_text("Link copied").wait_for(timeout=5_000)
         copied = page.evaluate("() => navigator.clipboard.readText()")
