@@ -185,18 +185,6 @@ EVENT_TYPE_SYMBOLS: dict[str, str] = {
 }
 UNKNOWN_EVENT_SYMBOL = "hexagon"
 
-# Event symbols by type (also the legend): shape as well as colour, so colour is never
-# the only signal. Drawn on the event canvas by layers/events_layer.js.
-EVENT_TYPE_SYMBOLS: dict[str, str] = {
-    "Battles": "diamond",
-    "Explosions/Remote violence": "star",
-    "Violence against civilians": "triangle-down",
-    "Protests": "square",
-    "Riots": "triangle",
-    "Strategic developments": "circle",
-}
-UNKNOWN_EVENT_SYMBOL = "hexagon"
-
 # Place labels (layers/labels.js), by the places layer's ``kind``: the zoom each kind is
 # named from and its rank where labels collide (lower wins). Capitals and municipal
 # seats from the regional view, towns from zoom 9, villages, crossings and camps closer in.
