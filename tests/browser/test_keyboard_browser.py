@@ -41,6 +41,8 @@ def test_a_keyboard_user_selects_an_event_from_the_feed_reads_it_closes_it_and_s
         tab_to(page, FEED_BUTTON, "ambushed at Banjska")
         page.keyboard.press("Enter")
         wait_for_panel_text(page, "Kosovo police ambushed at Banjska", timeout=60_000)
+        # the panel is drawn first; the same run writes event= into the address bar when it ends
+        page.wait_for_function("() => new URLSearchParams(location.search).has('event')", timeout=60_000)
         assert url_params(page).get("event") == BANJSKA_ATTACK
         details = page.inner_text(PANEL)
         for expected in ("When:", "Where:", "Actors:", "Sources"):
