@@ -214,12 +214,17 @@ def url_params(page) -> dict[str, str]:
 
 
 def wait_for_panel_text(page, text: str, timeout: float = 20_000) -> None:
-    """Wait until the details panel shows ``text``."""
+    """Wait until the details panel shows ``text`` and the run that drew it has ended.
+
+    The panel is drawn first in its run; the same run writes the selection into the address
+    bar (``event=``, ``feature=``) only when it ends, after the map.
+    """
     page.wait_for_function(
         """([selector, text]) => { const el = document.querySelector(selector); return el && el.innerText.includes(text); }""",
         arg=[PANEL, text],
         timeout=timeout,
     )
+    wait_for_app(page, timeout=max(timeout, 30_000))
 
 
 # --- acting as a user: the mouse at a pixel ------------------------------------------
