@@ -213,14 +213,22 @@ def url_params(page) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
 
 
-def wait_for_panel_text(page, text: str, timeout: float = 20_000) -> None:
+def wait_for_panel_text(page, text: str, timeout: float = 30_000) -> None:
     """Wait until the details panel shows ``text`` and the run that drew it has ended.
 
-    The panel is drawn first in its run; the same run writes the selection into the address
-    bar (``event=``, ``feature=``) only when it ends, after the map.
+    The event feed's list (shown while nothing is selected) is left out: it holds every
+    event's title, so a title there says nothing about the selection. The panel is drawn
+    first in its run; the same run writes the selection into the address bar (``event=``,
+    ``feature=``) only when it ends, after the map.
     """
     page.wait_for_function(
-        """([selector, text]) => { const el = document.querySelector(selector); return el && el.innerText.includes(text); }""",
+        """([selector, text]) => {
+             const el = document.querySelector(selector);
+             if (!el) return false;
+             const feed = el.querySelector('.st-key-bb_feed_list');
+             const shown = feed ? el.innerText.replace(feed.innerText, '') : el.innerText;
+             return shown.includes(text);
+           }""",
         arg=[PANEL, text],
         timeout=timeout,
     )

@@ -70,9 +70,15 @@ def test_csv_download_has_bom_integer_fatalities_and_claims(context, app_url, la
 def test_timeline_shows_every_event_as_a_dot_and_every_row_without_scrolling(context, app_url, layer_data):
     page, record = open_page(context, app_url + "/timeline")
     wait_for_app(page)
+    # the Timeline opens on the 2023 crisis; the whole record is one click away
+    caption = page.get_by_text(re.compile(r"^[\d,]+ events from ")).inner_text()
+    dates = layer_data.full["events"]["date"].astype(str)
+    assert int(caption.split(" ", 1)[0].replace(",", "")) == int(((dates >= "2023-05-01") & (dates <= "2023-11-30")).sum())
+    page.get_by_text("Whole record (with the background)", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text(re.compile(rf"^{len(dates)} events from ")).wait_for(timeout=30_000)
     caption = page.get_by_text(re.compile(r"^[\d,]+ events from ")).inner_text()
     events = int(caption.split(" ", 1)[0].replace(",", ""))
-    # the default window is the whole catalogue
     assert events == len(layer_data.full["events"])
 
     dots = dot_positions(page)
