@@ -99,6 +99,19 @@ def event_ids(path: Path | None = None) -> list[str]:
     return [f["properties"]["id"] for f in features if f.get("properties", {}).get("id")]
 
 
+def event_titles(path: Path | None = None) -> dict[str, str]:
+    """Event id -> its title in the catalogue files: what a panel showing that event contains."""
+    path = path or Path(__file__).resolve().parent.parent / "data" / "events.geojson"
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    return {f["properties"]["id"]: f["properties"].get("title") or "" for f in features
+            if f.get("properties", {}).get("id")}
+
+
+def _linked_event(query: str) -> str | None:
+    values = urllib.parse.parse_qs(query).get("event")
+    return values[0] if values else None
+
+
 # --- one render: the ForwardMsgs up to script_finished ------------------------------------
 
 @dataclass
@@ -284,6 +297,8 @@ def proc_sample(pid: int) -> tuple[float, int] | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] in ("Z", "X"):  # killed, not yet reaped: gone
+            return None
         cpu = (int(fields[11]) + int(fields[12])) / _CLK_TCK
         rss_kb = 0
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -346,11 +361,53 @@ class Results:
     replicas_seen: dict = field(default_factory=dict)
     cpu_per_click: list[float] = field(default_factory=list)
     cpu_per_render: list[float] = field(default_factory=list)
+    session_errors: dict = field(default_factory=dict)  # session index -> errors it saw
+    back_at: dict = field(default_factory=dict)  # session index -> monotonic time of its last reconnected render
+    back_on: dict = field(default_factory=dict)  # session index -> the replica it reconnected to
+
+    def error(self, index: int | None, message: str) -> None:
+        self.errors.append(message if index is None else f"session {index}: {message}")
+        if index is not None:
+            self.session_errors[index] = self.session_errors.get(index, 0) + 1
+
+
+def _last_replica(header: str | None) -> str | None:
+    """The replica that answered: nginx names every upstream it tried (``a, b``), the last answered."""
+    return header.split(",")[-1].strip() if header else None
+
+
+async def _pause(session: "Session", seconds: float) -> None:
+    """Think time that ends early when the session's socket closes (a browser notices at once)."""
+    if seconds <= 0:
+        return
+    ws = session.ws
+    if ws is None:
+        await asyncio.sleep(seconds)
+        return
+    try:
+        await asyncio.wait_for(ws.wait_closed(), seconds)
+    except (asyncio.TimeoutError, TimeoutError):
+        pass
+
+
+def _shows_other_event(render: "Render", event_id: str | None, titles: dict[str, str] | None) -> bool:
+    """True when a render after a reconnection lost the event its URL names (a known title only:
+    a store may hold events the files do not; an edited title keeps the file's as its start)."""
+    from ui.text import md_escape  # the panel's heading is the escaped title (no streamlit import)
+
+    title = (titles or {}).get(event_id or "")
+    forms = (title, md_escape(title))
+    return bool(title) and not any(form in text for text in render.texts if text.lstrip().startswith("#")
+                                   for form in forms)
 
 
 async def _viewer(index: int, parts, query: str, ids: list[str], deadline: float, think: float,
-                  results: Results, monitor: ReplicaMonitor | None, measure_cpu: bool) -> None:
+                  results: Results, monitor: ReplicaMonitor | None, measure_cpu: bool,
+                  registry: dict | None = None, titles: dict[str, str] | None = None) -> None:
     session = Session(parts, query.lstrip("?"))
+    linked: str | None = None
+    if registry is not None:
+        registry[index] = session
     rng = random.Random(index)
     reconnecting = False
     down_since = 0.0
@@ -364,31 +421,35 @@ async def _viewer(index: int, parts, query: str, ids: list[str], deadline: float
                     if cpu0 is not None:
                         results.cpu_per_render.append(monitor.cpu_total() - cpu0)
                     if render.status != "FINISHED_SUCCESSFULLY" or render.exceptions:
-                        results.errors.append(f"session {index}: render {render.status} {render.exceptions[:1]}")
+                        results.error(index, f"render {render.status} {render.exceptions[:1]}")
+                    elif reconnecting and _shows_other_event(render, linked, titles):
+                        results.error(index, f"reconnected, but the panel does not show its event {linked}")
                     elif reconnecting:
                         results.reconnect.append(time.monotonic() - down_since)
                         results.sessions_reconnected.add(index)
+                        results.back_at[index] = time.monotonic()
+                        results.back_on[index] = _last_replica(session.replica)
                     else:
                         results.first_render.append(render.seconds)
                     reconnecting = False
                     replica = session.replica or "direct"
                     results.replicas_seen[replica] = results.replicas_seen.get(replica, 0) + 1
                     if session.component_id is None:
-                        results.errors.append(f"session {index}: the map component was not rendered")
+                        results.error(index, "the map component was not rendered")
                         return
-                    await asyncio.sleep(min(think * rng.random(), max(0.0, deadline - time.monotonic())))
+                    await _pause(session, min(think * rng.random(), max(0.0, deadline - time.monotonic())))
                     continue
                 cpu0 = monitor.cpu_total() if measure_cpu and monitor else None
                 render = await session.click(rng.choice(ids))
                 if cpu0 is not None:
                     results.cpu_per_click.append(monitor.cpu_total() - cpu0)
                 if render.status != "FINISHED_SUCCESSFULLY" or render.exceptions:
-                    results.errors.append(f"session {index}: click {render.status} {render.exceptions[:1]}")
+                    results.error(index, f"click {render.status} {render.exceptions[:1]}")
                 else:
                     results.clicks.append(render.seconds)
-                await asyncio.sleep(min(think, max(0.0, deadline - time.monotonic())))
+                await _pause(session, min(think, max(0.0, deadline - time.monotonic())))
             except (asyncio.TimeoutError, TimeoutError) as exc:
-                results.errors.append(f"session {index}: no answer within {session.timeout:.0f} s ({type(exc).__name__})")
+                results.error(index, f"no answer within {session.timeout:.0f} s ({type(exc).__name__})")
                 await session.close()
                 return
             except Exception as exc:  # the socket closed (a replica died) or refused: reconnect
@@ -397,11 +458,12 @@ async def _viewer(index: int, parts, query: str, ids: list[str], deadline: float
                 if not isinstance(exc, (ConnectionClosed, InvalidHandshake, OSError, urllib.error.URLError)):
                     raise
                 if reconnecting and time.monotonic() - down_since > session.timeout:
-                    results.errors.append(f"session {index}: could not reconnect: {exc}")
+                    results.error(index, f"could not reconnect: {exc}")
                     return
                 if not reconnecting:
                     results.reconnections += 1
                     reconnecting, down_since = True, time.monotonic()
+                    linked = _linked_event(session.query)  # the event its URL names: the same after
                 session.ws = None
                 await asyncio.sleep(0.5)
     finally:
@@ -417,16 +479,98 @@ def _stats(values: list[float]) -> dict:
             "max": round(ordered[-1], 3)}
 
 
+# --- failover: SIGKILL one replica in the middle of the run --------------------------------
+
+def _is_streamlit(pid: int) -> bool:
+    try:
+        return b"streamlit" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def check_kill(kill_after: float | None, duration: float, team_dir: Path | None) -> dict[str, int]:
+    """The live replicas --kill-after may choose from (name -> pid); LoadError when it cannot run."""
+    if kill_after is None:
+        return {}
+    if not 0 < kill_after < duration:
+        raise LoadError(f"--kill-after must be more than 0 and less than --duration ({duration:g} s), got {kill_after:g}")
+    if team_dir is None:
+        raise LoadError("--kill-after needs --team-dir (the replicas' pid files from scripts/run-team.sh)")
+    live = {name: pid for name, pid in discover_pids(urllib.parse.urlsplit("http://127.0.0.1/"), team_dir).items()
+            if _is_streamlit(pid)}
+    if len(live) < 2:
+        raise LoadError(f"--kill-after needs at least two live replicas in {team_dir}/replicas, found {len(live)}")
+    return live
+
+
+@dataclass
+class Kill:
+    replica: str
+    pid: int
+    at: float  # monotonic time of the SIGKILL
+    at_s: float  # seconds into the run
+    victims: list  # indexes of the sessions the killed replica served at that moment
+    others: list  # every other session
+
+
+async def _killer(after: float, started: float, live: dict[str, int], registry: dict, out: list) -> None:
+    """``after`` s into the run, SIGKILL the replica serving the most sessions (the first on a tie)."""
+    import signal
+
+    await asyncio.sleep(max(0.0, started + after - time.monotonic()))
+    serving: dict[str, list[int]] = {name: [] for name in live}
+    for index, session in registry.items():
+        name = _last_replica(session.replica)
+        if name in serving:
+            serving[name].append(index)
+    victim = max(live, key=lambda name: len(serving[name]))
+    pid = live[victim]
+    if not _is_streamlit(pid):  # the pid file is stale: never signal another process
+        out.append(None)
+        return
+    os.kill(pid, signal.SIGKILL)
+    at = time.monotonic()
+    victims = sorted(serving[victim])
+    out.append(Kill(victim, pid, at, round(at - started, 2), victims,
+                    sorted(i for i in registry if i not in set(victims))))
+
+
+def failover_report(kill: "Kill | None", results: Results) -> dict:
+    """What the kill did to the sessions: who reconnected, how fast, and who saw errors."""
+    if kill is None:
+        return {"killed_replica": None, "note": "no replica was killed (its pid file named no streamlit process)"}
+    back = [results.back_at[i] - kill.at for i in kill.victims if results.back_at.get(i, 0) > kill.at]
+    stats = _stats(back)
+    landed: dict[str, int] = {}
+    for i in kill.victims:
+        if results.back_at.get(i, 0) > kill.at:
+            landed[results.back_on[i] or "?"] = landed.get(results.back_on[i] or "?", 0) + 1
+    return {
+        "killed_replica": kill.replica, "killed_pid": kill.pid, "killed_at_s": kill.at_s,
+        "sessions_on_killed_replica": len(kill.victims),
+        "sessions_reconnected": stats["n"],
+        "reconnect_after_kill_p50_s": stats["p50"], "reconnect_after_kill_max_s": stats["max"],
+        "reconnected_to": landed,
+        "errors_killed_replica_sessions": sum(results.session_errors.get(i, 0) for i in kill.victims),
+        "other_sessions": len(kill.others),
+        "errors_other_sessions": sum(results.session_errors.get(i, 0) for i in kill.others),
+        "other_sessions_reconnected": sum(1 for i in kill.others if results.back_at.get(i, 0) > kill.at),
+    }
+
+
 async def run_load(url: str, sessions: int, duration: float, think: float, link: str = DEFAULT_LINK,
                    pids: dict[str, int] | None = None, team_dir: Path | None = None,
-                   measure_cpu: bool | None = None) -> dict:
-    """Run the load; the report as a dict (see ``table``)."""
+                   measure_cpu: bool | None = None, kill_after: float | None = None) -> dict:
+    """Run the load; the report as a dict (see ``table``). With ``kill_after``, SIGKILL one of
+    ``team_dir``'s replicas that many seconds in (the one serving the most sessions)."""
     parts = check_bounds(url, sessions, duration, think)
+    live = check_kill(kill_after, duration, team_dir)
     pids = pids if pids is not None else discover_pids(parts, team_dir)
     monitor = ReplicaMonitor(pids) if pids else None
     # CPU per operation is only meaningful when one operation runs at a time.
     measure_cpu = (sessions == 1) if measure_cpu is None else measure_cpu
-    ids = event_ids()
+    titles = event_titles()
+    ids = list(titles)
     results = Results()
     started = time.monotonic()
     deadline = started + duration
@@ -438,19 +582,28 @@ async def run_load(url: str, sessions: int, duration: float, think: float, link:
             await asyncio.sleep(1.0)
 
     sampling = asyncio.create_task(sampler())
+    registry: dict[int, Session] = {}
     viewers = [
-        asyncio.create_task(_viewer(i, parts, query, ids, deadline, think, results, monitor, measure_cpu))
+        asyncio.create_task(_viewer(i, parts, query, ids, deadline, think, results, monitor, measure_cpu, registry,
+                                    titles))
         for i in range(sessions)
     ]
+    kills: list = []
+    killer = asyncio.create_task(_killer(kill_after, started, live, registry, kills)) if live else None
     # Hard stop: whatever happens, the run ends shortly after its duration.
     done, pending = await asyncio.wait(viewers, timeout=duration + RENDER_TIMEOUT_S + 5)
     for task in pending:
         task.cancel()
-        results.errors.append("a session did not stop in time and was cancelled")
+        results.error(viewers.index(task), "did not stop in time and was cancelled")
     for task in done:
         if task.exception() is not None:
-            results.errors.append(f"session crashed: {task.exception()!r}")
+            results.error(viewers.index(task), f"crashed: {task.exception()!r}")
     sampling.cancel()
+    if killer is not None:
+        if not killer.done():
+            killer.cancel()
+        elif killer.exception() is not None:
+            results.error(None, f"the kill failed: {killer.exception()!r}")
     elapsed = time.monotonic() - started
     first, clicks, reconnect = _stats(results.first_render), _stats(results.clicks), _stats(results.reconnect)
     return {
@@ -469,7 +622,199 @@ async def run_load(url: str, sessions: int, duration: float, think: float, link:
         "server_cpu_per_render_s": round(statistics.median(results.cpu_per_render), 3) if results.cpu_per_render else None,
         "server_cpu_per_click_s": round(statistics.median(results.cpu_per_click), 3) if results.cpu_per_click else None,
         "replica_processes": monitor.report(elapsed) if monitor else [],
+        **({"failover": failover_report(kills[0] if kills else None, results)} if live else {}),
     }
+
+
+# --- reality check: the protocol click against a real browser's, on the same server ----------
+
+BROWSER_DEBOUNCE_S = 0.25  # streamlit-folium sends a click 250 ms after it (underscore's debounce)
+
+
+class _Watch:
+    """A session's WebSocket that also notes when a text first arrives after each send."""
+
+    def __init__(self, ws):
+        self.ws, self.text, self.sent, self.seen = ws, None, 0.0, None
+
+    async def send(self, data) -> None:
+        self.seen, self.sent = None, time.perf_counter()
+        await self.ws.send(data)
+
+    async def recv(self):
+        raw = await self.ws.recv()
+        if self.text and self.seen is None:
+            from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+            fmsg = ForwardMsg()
+            fmsg.ParseFromString(raw)
+            if fmsg.WhichOneof("type") == "delta" and fmsg.delta.WhichOneof("type") == "new_element":
+                texts: list[str] = []
+                _element_texts(fmsg.delta.new_element, texts, [])
+                from ui.text import md_escape
+
+                forms = (self.text, md_escape(self.text))
+                if any(form in t for t in texts if t.lstrip().startswith("#") for form in forms):
+                    self.seen = time.perf_counter() - self.sent
+        return raw
+
+    def __getattr__(self, name):
+        return getattr(self.ws, name)
+
+
+def comparison_events(linked: str | None, count: int) -> list[tuple[str, str]]:
+    """(id, title) of up to ``count`` events of the crisis (May 2023 on) at points no other event
+    shares (not the linked one): each is a marker of its own, so a click on it opens no pick list."""
+    path = Path(__file__).resolve().parent.parent / "data" / "events.geojson"
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    points: dict[tuple, list] = {}
+    for f in features:
+        if f.get("geometry", {}).get("type") == "Point":
+            points.setdefault(tuple(round(c, 4) for c in f["geometry"]["coordinates"]), []).append(f)
+    chosen = []
+    for group in points.values():
+        props = group[0]["properties"]
+        if (len(group) == 1 and props["id"] != linked and str(props.get("date", "")) >= "2023-05-01"
+                and props.get("title")):
+            chosen.append((props["id"], props["title"]))
+    return chosen[:count]
+
+
+def _browser_click(page, event_id: str, title: str, limit_s: float) -> float | None:
+    """A real mouse click on the event's marker; seconds until its title is in the panel."""
+    from bench import browser as bb
+
+    frame = bb._loaded_map_frame(page, time.perf_counter() + limit_s)
+    if frame is None:
+        return None
+    point = frame.evaluate(bb._OURS_MARKER_PIXEL, [event_id, 20_000])  # where it is drawn
+    if point is None:
+        return None
+    box = page.query_selector(bb.MAP_FRAME).bounding_box()
+    started = time.perf_counter()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    # A place drawn at the same point opens the map's pick list: choosing the event there (a
+    # mouse click on its button) is the click that is sent, so the time runs from that one.
+    shown = page.wait_for_function(
+        "([title, frameSel]) => { const el = document.querySelector('.st-key-bb_panel');"
+        " if (el && el.innerText.includes(title)) return 'panel';"
+        " const f = document.querySelector(frameSel); const d = f && f.contentDocument;"
+        " return d && d.querySelector('.bb-pick') ? 'pick' : false; }",
+        arg=[title, bb.MAP_FRAME], timeout=limit_s * 1000, polling="raf",
+    ).json_value()
+    if shown == "pick":
+        button = frame.locator(f'.bb-pick button[data-bb-pick="events|{event_id}"]')
+        button.wait_for(timeout=limit_s * 1000)
+        started = time.perf_counter()
+        button.click()
+        page.wait_for_function(bb._PANEL_SHOWS, arg=title, timeout=limit_s * 1000, polling="raf")
+    return time.perf_counter() - started
+
+
+def compare_browser(url: str, link: str = DEFAULT_LINK, rounds: int = 3, limit_s: float = 60.0) -> dict:
+    """One protocol session and one headless Chromium on the same server, one at a time: the
+    same events clicked by each, alternately. The browser's click → panel less the 250 ms
+    debounce is set against bench.load's click (to ``script_finished``) and against the moment
+    the protocol session receives the panel's title."""
+    parts = check_url(url)
+    if not 1 <= rounds <= 10:
+        raise LoadError(f"--compare-rounds must be 1 to 10, got {rounds}")
+    from bench import browser as bb
+
+    linked = _linked_event(link.split("?", 1)[1] if "?" in link else "")
+    events = comparison_events(linked, rounds)
+    query = link.split("?", 1)[1] if "?" in link else ""
+    session = Session(parts, query)
+    rows = []
+    notes: list[str] = []
+
+    async def protocol_open():
+        await session.connect()
+        session.ws = _Watch(session.ws)
+        return await session.rerun()
+
+    async def protocol_click(event_id: str, title: str):
+        session.ws.text = title
+        render = await session.click(event_id)
+        return render, session.ws.seen
+
+    # The protocol session's event loop runs in a thread of its own: Playwright's sync API
+    # holds one in this thread.
+    import concurrent.futures
+
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    loop = asyncio.new_event_loop()
+
+    def on_loop(coroutine):
+        return pool.submit(loop.run_until_complete, coroutine).result()
+
+    result = bb.BrowserResult()
+    try:
+        first = on_loop(protocol_open())
+        if first.status != "FINISHED_SUCCESSFULLY" or first.exceptions or not first.component_id:
+            raise LoadError(f"the protocol session could not render {link}: {first.status} {first.exceptions[:1]}")
+        base = url if url.endswith("/") else url + "/"
+        with bb.chromium() as chromium:
+            context, page = bb.new_page(chromium, result)
+            try:
+                page.goto(base + ("?" + query if query else ""), wait_until="commit", timeout=limit_s * 1000)
+                if bb._loaded_map_frame(page, time.perf_counter() + limit_s) is None:
+                    raise LoadError(f"the browser did not show the map within {limit_s:g} s")
+                page.wait_for_timeout(1500)  # the first run's last messages
+                for event_id, title in events:
+                    try:
+                        seconds = _browser_click(page, event_id, title, limit_s)
+                    except Exception as exc:  # noqa: BLE001  (Playwright's timeouts share no base)
+                        notes.append(f"{event_id}: the browser's click was not answered ({type(exc).__name__})")
+                        seconds = None
+                    page.wait_for_timeout(1500)  # the click's run ends before the protocol's
+                    render, seen = on_loop(protocol_click(event_id, title))
+                    ok = render.status == "FINISHED_SUCCESSFULLY" and not render.exceptions and seen is not None
+                    if seconds is None or not ok:
+                        notes.append(f"{event_id}: browser {seconds}, protocol {render.status} seen {seen}")
+                        continue
+                    rows.append({"event": event_id, "browser_s": round(seconds, 3),
+                                 "browser_less_debounce_s": round(seconds - BROWSER_DEBOUNCE_S, 3),
+                                 "protocol_click_s": round(render.seconds, 3), "protocol_panel_s": round(seen, 3)})
+                    page.wait_for_timeout(500)
+            finally:
+                context.close()
+    finally:
+        try:
+            on_loop(session.close())
+        finally:
+            pool.submit(loop.close).result()
+            pool.shutdown()
+    notes += [n for n in result.notes] + [f"blocked (not loopback): {h}" for h in sorted(result.blocked)]
+    med = lambda key: round(statistics.median(r[key] for r in rows), 3) if rows else None  # noqa: E731
+    browser, protocol, panel = med("browser_less_debounce_s"), med("protocol_click_s"), med("protocol_panel_s")
+    ratio = round(browser / protocol, 2) if browser and protocol else None
+    return {
+        "url": url, "link": link, "rounds": rows, "notes": notes,
+        "browser_click_p50_s": med("browser_s"), "browser_less_debounce_p50_s": browser,
+        "protocol_click_p50_s": protocol, "protocol_panel_p50_s": panel,
+        "ratio_browser_to_protocol": ratio,
+        "ratio_browser_to_protocol_panel": round(browser / panel, 2) if browser and panel else None,
+        "agree_within_20_percent": None if ratio is None else abs(ratio - 1) <= 0.2,
+    }
+
+
+def compare_table(report: dict) -> str:
+    def f(v):
+        return "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+    lines = [f"reality check at one session: {report['url']}{report['link']}", "",
+             "| event | browser click → panel (s) | less 250 ms debounce (s) | bench.load click (s) | protocol: panel title arrives (s) |",
+             "|---|---|---|---|---|"]
+    for r in report["rounds"]:
+        lines.append(f"| {r['event']} | {r['browser_s']:.3f} | {r['browser_less_debounce_s']:.3f} | "
+                     f"{r['protocol_click_s']:.3f} | {r['protocol_panel_s']:.3f} |")
+    lines += ["", f"median: browser less debounce {f(report['browser_less_debounce_p50_s'])} s, bench.load click "
+              f"{f(report['protocol_click_p50_s'])} s: ratio {f(report['ratio_browser_to_protocol'])} "
+              f"({'within' if report['agree_within_20_percent'] else 'not within'} 20 %); to the panel's title "
+              f"{f(report['protocol_panel_p50_s'])} s: ratio {f(report['ratio_browser_to_protocol_panel'])}"]
+    lines += [f"  note: {n}" for n in report["notes"]]
+    return "\n".join(lines)
 
 
 def table(report: dict) -> str:
@@ -496,6 +841,19 @@ def table(report: dict) -> str:
         for row in report["replica_processes"]:
             lines.append(f"| {row['replica']} | {row['pid']} | {row['alive']} | {f(row['rss_mb'])} | "
                          f"{f(row['max_rss_mb'])} | {f(row['cpu_s'])} | {f(row['cpu_percent'])} |")
+    fo = report.get("failover")
+    if fo and fo.get("killed_replica"):
+        lines += [
+            "",
+            f"failover: SIGKILL {fo['killed_replica']} (pid {fo['killed_pid']}) {fo['killed_at_s']:.1f} s in; "
+            f"{fo['sessions_reconnected']} of its {fo['sessions_on_killed_replica']} session(s) reconnected "
+            f"to {', '.join(f'{k} ({v})' for k, v in fo['reconnected_to'].items()) or 'none'} "
+            f"(after the kill: p50 {f(fo['reconnect_after_kill_p50_s'])} s, max {f(fo['reconnect_after_kill_max_s'])} s); "
+            f"errors: {fo['errors_killed_replica_sessions']} on its sessions, "
+            f"{fo['errors_other_sessions']} on the {fo['other_sessions']} other session(s)",
+        ]
+    elif fo:
+        lines += ["", f"failover: {fo['note']}"]
     for message in report["error_messages"][:5]:
         lines.append(f"  error: {message}")
     return "\n".join(lines)
@@ -510,6 +868,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--link", default=DEFAULT_LINK, help=f"the deep link each session opens (default {DEFAULT_LINK})")
     parser.add_argument("--pids", default="", help="comma-separated pids of the replicas to measure")
     parser.add_argument("--team-dir", type=Path, help="scripts/run-team.sh's folder: measure its replicas")
+    parser.add_argument("--kill-after", type=float, default=None,
+                        help="failover: SIGKILL the replica serving the most sessions this many seconds in "
+                             "(needs --team-dir and two live replicas)")
+    parser.add_argument("--compare-browser", action="store_true",
+                        help="reality check instead of a load run: one protocol session and one headless Chromium "
+                             "click the same events on --url; report both click times and their ratio")
+    parser.add_argument("--compare-rounds", type=int, default=3, help="events clicked by each in --compare-browser (1 to 10)")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     args = parser.parse_args(argv)
     pids = None
@@ -518,10 +883,22 @@ def main(argv: list[str] | None = None) -> int:
             pids = {f"pid {p}": int(p) for p in args.pids.split(",") if p.strip()}
         except ValueError:
             parser.error(f"--pids takes comma-separated process ids, got {args.pids!r}")
+    if args.compare_browser:
+        try:
+            report = compare_browser(args.url, args.link, args.compare_rounds)
+        except LoadError as exc:
+            print(f"bench.load: {exc}", file=sys.stderr)
+            return 2
+        print(compare_table(report))
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        return 0 if report["rounds"] else 1
     try:
         check_bounds(args.url, args.sessions, args.duration, args.think)  # before any event loop
+        check_kill(args.kill_after, args.duration, args.team_dir)
         report = asyncio.run(run_load(args.url, args.sessions, args.duration, args.think, args.link,
-                                      pids=pids, team_dir=args.team_dir))
+                                      pids=pids, team_dir=args.team_dir, kill_after=args.kill_after))
     except LoadError as exc:
         print(f"bench.load: {exc}", file=sys.stderr)
         return 2

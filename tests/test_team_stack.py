@@ -162,6 +162,51 @@ def test_a_killed_replicas_session_comes_back_on_the_other_with_the_same_event(s
     assert _answers(f"http://127.0.0.1:{victim}/_stcore/health")
 
 
+def test_the_load_tool_kills_a_replica_mid_run_and_its_sessions_come_back_on_the_other(stack, tmp_path):
+    """bench.load --kill-after: 4 sessions through nginx, one replica SIGKILLed 8 s in; its
+    sessions reconnect to the survivor and show their event again, the others see no error."""
+    import json
+    import subprocess
+    import sys
+
+    stack.run()  # both replicas alive (an earlier test killed one)
+    pids = {f"127.0.0.1:{port}": stack.pid(port) for port in stack.replica_ports}
+    out = tmp_path / "failover.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.load", "--url", stack.url, "--sessions", "4", "--duration", "20",
+         "--think", "1", "--team-dir", str(stack.folder), "--kill-after", "8", "--json", str(out)],
+        cwd=load.Path(load.__file__).resolve().parent.parent, capture_output=True, text=True,
+        timeout=TIMEOUT + 120, check=False,
+    )
+    print(done.stdout)
+    assert out.exists(), done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    failover = report["failover"]
+    victim = failover["killed_replica"]
+    [survivor] = [name for name in pids if name != victim]
+    assert failover["killed_pid"] == pids[victim] and 7 <= failover["killed_at_s"] < 12
+    assert load.proc_sample(pids[victim]) is None  # really killed (gone, or a zombie not yet reaped)
+    assert load.proc_sample(pids[survivor]) is not None
+    assert failover["sessions_on_killed_replica"] >= 1
+    assert failover["sessions_reconnected"] == failover["sessions_on_killed_replica"]
+    assert failover["reconnected_to"] == {survivor: failover["sessions_on_killed_replica"]}
+    assert 0 < failover["reconnect_after_kill_p50_s"] <= failover["reconnect_after_kill_max_s"] < TIMEOUT
+    assert failover["other_sessions"] == 4 - failover["sessions_on_killed_replica"]
+    assert failover["errors_other_sessions"] == 0 and failover["other_sessions_reconnected"] == 0
+    assert failover["errors_killed_replica_sessions"] == 0
+    assert report["errors"] == 0 and done.returncode == 0, report["error_messages"]
+    assert "failover: SIGKILL " + victim in done.stdout
+    stack.run()  # the dead replica back for the tests after this one
+
+
+def test_kill_after_is_refused_without_a_team_or_in_bounds(stack, capsys):
+    assert load.main(["--url", stack.url, "--duration", "10", "--kill-after", "5"]) == 2
+    assert "--team-dir" in capsys.readouterr().err
+    assert load.main(["--url", stack.url, "--duration", "10", "--kill-after", "10",
+                      "--team-dir", str(stack.folder)]) == 2
+    assert "less than --duration" in capsys.readouterr().err
+
+
 def test_stop_stops_every_part(stack):
     pids = [stack.pid(port) for port in stack.replica_ports]
     nginx_pid = int((stack.folder / "nginx" / "nginx.pid").read_text())
