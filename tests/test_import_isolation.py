@@ -1,8 +1,11 @@
-"""A GeoJSON upload is parsed first in a limited child process (issue 18, finding 1).
+"""A GeoJSON upload is checked first in a limited, low-priority child process (issue 18, finding 1).
 
 The server's own interpreter must never parse a hostile file: a ten-million-item array held
 its interpreter lock for about a second per upload, stalling every other session. These
-tests make the server-side json.loads fail loudly, so a file that reaches it shows up.
+tests make the server-side json.loads fail loudly, so a file that reaches it shows up. The
+child itself must not parse a hostile file whole either: it walks the document item by item
+and stops at the first certain refusal, which these tests check by giving it files that a
+whole parse would refuse for another reason (broken JSON, broken UTF-8 after the first items).
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import json
 
 import pytest
 
-from store import importing
-from store.importing import ImportFileError, check_outline, parse_import
+from store import importing, jsoncheck
+from store.importing import ImportFileError, check_outline, parse_import, run_check
 
 ZEROS = b'{"type":"FeatureCollection","features":[' + b",".join([b"0"] * 300_000) + b"]}"
+MINIMAL = b'{"type":"Feature","properties":{},"geometry":{}}'
 
 
 @pytest.fixture
@@ -25,42 +29,124 @@ def no_parse_here(monkeypatch):
     monkeypatch.setattr(importing, "_load_document", refuse)
 
 
-def test_a_hostile_array_is_refused_without_the_server_parsing_it(no_parse_here):
-    with pytest.raises(ImportFileError, match=r"hostile\.geojson has 300,000 features; the limit is 200,000"):
+@pytest.fixture
+def no_whole_parse(monkeypatch):
+    """jsoncheck run in this process, with the whole-document json.loads made to fail."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the check parsed the whole document")
+
+    monkeypatch.setattr(json, "loads", refuse)
+
+
+def test_a_hostile_array_is_refused_at_its_first_items_without_the_server_parsing_it(no_parse_here):
+    with pytest.raises(ImportFileError, match=r"hostile\.geojson: features #0, #1, .*#9 are not GeoJSON features "
+                                              r"with properties and a geometry \(the check stopped at the 10th; there may be more\)"):
         parse_import(ZEROS, "hostile.geojson")
 
 
-def test_items_that_are_not_features_are_named_by_the_child(no_parse_here):
-    data = b'{"type":"FeatureCollection","features":[' + b",".join([b"0"] * 25) + b"]}"
-    with pytest.raises(ImportFileError, match=r"features #0, #1, .*#9 and 15 more are not GeoJSON features"):
-        parse_import(data, "zeros.geojson")
+def test_the_check_stops_reading_at_the_tenth_item_that_is_not_a_feature():
+    # After the zeros the file is broken twice over (invalid UTF-8, then no closing bracket):
+    # a whole decode or parse would refuse it for that, the walk refuses it for its items.
+    data = ZEROS[:-2] + b',"\xff\xfe' + b"0," * 1000
+    verdict = run_check(data)
+    assert verdict is not None
+    assert (verdict["ok"], verdict["kind"], verdict["first"], verdict["stopped"]) == (False, "not_features", list(range(10)), True)
+
+
+def test_the_first_64_kb_are_enough_to_refuse_the_hostile_file(no_whole_parse):
+    data = ZEROS + b"0" * 100_000
+    assert jsoncheck.head_verdict(data[:jsoncheck.HEAD_BYTES], 200_000) == {
+        "ok": False, "kind": "not_features", "first": list(range(10)), "count": 10, "stopped": True}
+    # A head that holds no certain refusal (here: features cut off) means "read the whole file".
+    good = b'{"type":"FeatureCollection","features":[' + b",".join([MINIMAL] * 5000) + b"]}"
+    assert jsoncheck.head_verdict(good[:jsoncheck.HEAD_BYTES], 200_000) is None
+    assert jsoncheck.verdict(good, 200_000) == {"ok": True, "features": 5000}
+
+
+def test_one_feature_past_the_limit_is_refused_without_counting_the_rest(no_parse_here, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_IMPORT_FEATURES", 1_000)
+    data = b'{"type":"FeatureCollection","features":[' + b",".join([MINIMAL] * 1_001) + b",]}"  # broken after
+    with pytest.raises(ImportFileError, match=r"many\.geojson has more than 1,000 features, the limit\. Split the file\."):
+        parse_import(data, "many.geojson")
+
+
+def test_the_real_feature_limit_is_checked_by_the_child(no_parse_here):
+    data = b'{"type":"FeatureCollection","features":[' + b",".join([MINIMAL] * 200_001) + b"]}"
+    with pytest.raises(ImportFileError, match=r"has more than 200,000 features, the limit"):
+        check_outline(data, "many.geojson")
+
+
+def test_a_few_items_that_are_not_features_are_all_named(no_parse_here):
+    items = [MINIMAL] * 15
+    for i in (2, 5, 9):
+        items[i] = b'{"type":"Feature","properties":null,"geometry":{}}' if i == 5 else b'"text"'
+    data = b'{"type":"FeatureCollection","features":[' + b",".join(items) + b"]}"
+    with pytest.raises(ImportFileError) as refused:
+        parse_import(data, "few.geojson")
+    assert str(refused.value) == "few.geojson: features #2, #5, #9 are not GeoJSON features with properties and a geometry"
+
+
+def test_every_features_member_is_checked_not_only_the_last(no_parse_here):
+    data = b'{"features":[0],"type":"FeatureCollection","features":[' + MINIMAL + b"]}"
+    with pytest.raises(ImportFileError, match=r"features #0 are not GeoJSON features"):
+        parse_import(data, "twice.geojson")
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"type":"FeatureCollection","features":[' + b"[" * 100_000 + b"]" * 100_000 + b"]}", "nested too deeply"),
         (b'{"type":"FeatureCollection","features":[], "n": ' + b"9" * 5000 + b"}", "number too long"),
         (b'{"type": "FeatureCollection", "features": [', r"not valid JSON \(line 1, column 44: Expecting value"),
         ('{"a": "\u00e9"}'.encode("latin-1"), "not UTF-8 text"),
         (b'{"type": "Feature"}', "must be a GeoJSON FeatureCollection"),
+        (b"[" * 100_000 + b"]" * 100_000, "must be a GeoJSON FeatureCollection"),  # an array: never read
+        (b"", r"not valid JSON \(line 1, column 1: Expecting value"),
+        (b'"FeatureCollection"', "must be a GeoJSON FeatureCollection"),
     ],
 )
-def test_broken_files_get_the_same_clear_messages_from_the_child(no_parse_here, data, message):
+def test_broken_files_get_clear_messages_from_the_child(no_parse_here, data, message):
     with pytest.raises(ImportFileError, match=message):
         check_outline(data, "broken.geojson")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"type": "FeatureCollection", "features": [{"properties": {}, "geometry": {}} {"properties": {}}]}',
+        '{"type": "FeatureCollection", "features": []} trailing',
+        '{"type": "FeatureCollection" "features": []}',
+        '{"type": "FeatureCollection", features: []}',
+        '{"type": "FeatureCollection", "features"  []}',
+        '{\n  "type": "FeatureCollection",\n  "features": [\n    {"properties": {}, "geometry": {]}\n  ]\n}',
+        '{"type": "FeatureCollection", "features": [{"properties": {}, "geometry": {}},',
+    ],
+)
+def test_json_errors_are_reported_where_json_loads_reports_them(text):
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    assert jsoncheck.verdict(text.encode(), 10) == {
+        "ok": False, "kind": "json", "line": expected.value.lineno, "column": expected.value.colno, "msg": expected.value.msg}
+
+
 def test_a_child_that_runs_out_of_memory_becomes_a_clear_message(monkeypatch):
     monkeypatch.setattr(importing, "CHECK_MEMORY_BYTES", 120_000_000)
-    data = b'{"type":"FeatureCollection","features":[' + b",".join([b'"%d"' % i for i in range(2_000_000)]) + b"]}"
+    # One feature whose properties hold two million strings: decoded whole, it needs more memory than allowed.
+    data = (b'{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{},"properties":{"x":['
+            + b",".join([b'"%d"' % i for i in range(2_000_000)]) + b"]}}]}")
     with pytest.raises(ImportFileError, match="too large or too complex to read as GeoJSON; split the file|needs too much memory"):
         check_outline(data, "big.geojson")
 
 
+def test_the_child_runs_at_the_lowest_cpu_priority():
+    verdict = run_check(b'{"type":"FeatureCollection","features":[]}')
+    assert verdict == {"ok": True, "features": 0, "nice": jsoncheck.LOWEST_PRIORITY}
+
+
 def test_a_valid_file_passes_the_check_and_is_parsed_here():
     feature = {"type": "Feature", "properties": {"id": "x"}, "geometry": {"type": "Point", "coordinates": [20.8, 43.0]}}
-    data = json.dumps({"type": "FeatureCollection", "features": [feature, feature]}).encode()
+    data = json.dumps({"features": [feature, feature], "type": "FeatureCollection"}, indent=2).encode("utf-8-sig")
+    assert run_check(data)["ok"] is True
     check_outline(data, "ok.geojson")  # no exception
     layer, features = parse_import(data, "ok.geojson")
     assert layer == "events" and features == [feature, feature]
