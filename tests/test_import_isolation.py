@@ -150,3 +150,44 @@ def test_a_valid_file_passes_the_check_and_is_parsed_here():
     check_outline(data, "ok.geojson")  # no exception
     layer, features = parse_import(data, "ok.geojson")
     assert layer == "events" and features == [feature, feature]
+
+
+# --- the app's import section: a file is read once per upload --------------------------------
+
+def _upload_script():
+    import streamlit as st
+
+    from ui import imports
+
+    class Upload:  # what st.file_uploader returns, as far as the import section uses it
+        def __init__(self, file_id: str, data: bytes):
+            self.file_id, self.size, self.name, self._data = file_id, len(data), "hostile.geojson", data
+
+        def getvalue(self) -> bytes:
+            return self._data
+
+    data = b'{"type":"FeatureCollection","features":[' + b",".join([b"0"] * 1000) + b"]}"
+    outcome = imports._outcome(Upload(st.session_state.get("file_id", "first"), data), "geojson", "events")
+    st.text(outcome.get("error", "accepted"))
+
+
+def test_the_import_section_reads_an_upload_once_however_often_the_page_reruns(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from ui import imports
+
+    reads = []
+
+    def counted(*args, **kwargs):
+        reads.append(args[1])
+        return parse_import(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "parse_import", counted)
+    at = AppTest.from_function(_upload_script, default_timeout=60).run()
+    assert "are not GeoJSON features" in at.text[0].value
+    at.run()
+    at.run()
+    assert len(reads) == 1, "a rerun read the same upload again"
+    at.session_state["file_id"] = "second"  # a new upload (of the same bytes) is read again
+    at.run()
+    assert len(reads) == 2 and "are not GeoJSON features" in at.text[0].value

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +11,8 @@ from store.importing import MAX_IMPORT_BYTES, ImportFileError, guess_format, par
 from ui import auth, data
 from ui.text import md_escape
 
-_CHECKED = "bb_import_checked"  # session: (token, outcome) of the last uploaded file
+_READ = "bb_import_read"  # session: (upload token, what reading the file gave)
+_CHECKED = "bb_import_checked"  # session: (upload and catalogue version token, preview outcome)
 _DONE = "bb_import_done"
 
 
@@ -30,18 +29,51 @@ def author_field() -> str:
     return identity.name
 
 
-def _check(raw: bytes, name: str, fmt: str, layer: str) -> dict:
-    """Parse, validate and preview a file once; the outcome is kept for reruns."""
+def _read(raw: bytes, name: str, fmt: str, layer: str) -> dict:
+    """Read and check a file's structure (store.importing, the outline in a child process)."""
     try:
         layer, features = parse_import(raw, name, fmt=fmt, layer=layer)
-        preview = data.store().import_features(layer, features, identity=None, source=name, dry_run=True)
     except (ImportFileError, StoreError) as exc:
         return {"error": str(exc)}
-    except ValidationFailed as exc:
-        return {"problems": [str(p) for p in exc.problems[:200]], "count": len(exc.problems)}
     except LayerValidationError as exc:
         return {"problems": [str(p) for p in exc.problems[:200]], "count": len(exc.problems)}
-    return {"layer": layer, "features": features, "preview": preview}
+    return {"layer": layer, "features": features}
+
+
+def _preview(read: dict, name: str) -> dict:
+    """Validate a read file whole against the catalogue as it is now and preview the change."""
+    if "features" not in read:
+        return read
+    try:
+        preview = data.store().import_features(read["layer"], read["features"], identity=None, source=name, dry_run=True)
+    except StoreError as exc:
+        return {"error": str(exc)}
+    except (ValidationFailed, LayerValidationError) as exc:
+        return {"problems": [str(p) for p in exc.problems[:200]], "count": len(exc.problems)}
+    return {**read, "preview": preview}
+
+
+def _outcome(upload, fmt: str, layer: str) -> dict:
+    """What to show for the uploaded file: read once per upload, previewed once per catalogue version.
+
+    A file is identified by Streamlit's id for this upload (a new upload of the same file gets a
+    new id), so a rerun neither reads nor hashes its bytes again; a refused file stays refused
+    when the catalogue changes, and only a readable file's preview is redone then.
+    """
+    file_token = f"{upload.file_id}|{upload.size}|{fmt}|{layer}"
+    read = st.session_state.get(_READ)
+    if read is None or read[0] != file_token:
+        read = (file_token, _read(upload.getvalue(), upload.name, fmt, layer))
+        st.session_state[_READ] = read
+        st.session_state.pop(_CHECKED, None)
+    if "features" not in read[1]:
+        return read[1]
+    token = f"{file_token}|{data.store().version()}"
+    checked = st.session_state.get(_CHECKED)
+    if checked is None or checked[0] != token:
+        checked = (token, _preview(read[1], upload.name))
+        st.session_state[_CHECKED] = checked
+    return checked[1]
 
 
 def import_section() -> None:
@@ -66,14 +98,8 @@ def import_section() -> None:
     upload = left.file_uploader("File (.geojson, .json or ACLED .csv)", type=["geojson", "json", "csv"], key="bb_upload")
     layer = right.selectbox("Layer (for GeoJSON)", EDITABLE_LAYERS, key="bb_import_layer")
     if upload is not None and author:
-        raw = upload.getvalue()
-        fmt = guess_format(upload.name, raw)
-        token = hashlib.sha256(raw).hexdigest()[:16] + f"|{fmt}|{layer}|{data.store().version()}"
-        checked = st.session_state.get(_CHECKED)
-        if checked is None or checked[0] != token:  # a file is parsed once, not on every rerun
-            checked = (token, _check(raw, upload.name, fmt, layer))
-            st.session_state[_CHECKED] = checked
-        _show_outcome(checked[1], upload.name, author)
+        fmt = guess_format(upload.name, upload.getvalue()[:4096])
+        _show_outcome(_outcome(upload, fmt, layer), upload.name, author)
     _batches_section(author)
 
 
@@ -120,6 +146,7 @@ def _commit(layer: str, features: list[dict], name: str, author: str, comment: s
         st.session_state["bb_import_failed"] = str(exc)
         return
     st.session_state.pop(_CHECKED, None)
+    st.session_state.pop(_READ, None)
     st.session_state[_DONE] = (
         f"Imported {name} as batch {result.batch}: {result.added} added, {result.changed} changed, "
         f"{result.unchanged} unchanged. Every viewer sees it now."
