@@ -6,6 +6,8 @@ and the benchmarks use it directly.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,16 +73,81 @@ def _stamp(path: Path) -> tuple:
     return (str(path), stat.st_mtime_ns, stat.st_size)
 
 
-def _read_file_layer(path: Path, layer_id: str) -> gpd.GeoDataFrame:
-    """A layer file, validated; read again only when its modification time or size changed."""
+def _read_file_layer(path: Path, layer_id: str, disk=None, pending: list | None = None) -> gpd.GeoDataFrame:
+    """A layer file, validated; read again only when its modification time or size changed.
+
+    With ``disk`` (a :class:`store.snapshots.SnapshotCache`), a derived layer's validated
+    frame and display copy are also kept on local disk, keyed by a hash of the file and of
+    the code that validates and simplifies it, so a restarted server skips both (the
+    countries' outlines alone take most of a second). New entries are appended to
+    ``pending`` and written after the load (:func:`_write_later`).
+    """
     key = (layer_id, *_stamp(path))
     frame = _FILE_MEMO.get(key)
     if frame is None:
-        frame = load_events(path) if layer_id == "events" else load_layer(path, layer_id)
+        cached = digest = None
+        if disk is not None and layer_id not in _NOT_KEPT_ON_DISK:
+            digest = _file_digest(path)
+            cached = disk.load_object(f"file-{layer_id}", digest) if digest else None
+        if isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[0], gpd.GeoDataFrame):
+            frame, shown = cached
+            if shown is not None:
+                _remember(("display", layer_id, id(frame)), frame, shown)
+        else:
+            frame = load_events(path) if layer_id == "events" else load_layer(path, layer_id)
+            if digest is not None and pending is not None:
+                pending.append((f"file-{layer_id}", digest, layer_id, frame))
         for old in [k for k in _FILE_MEMO if k[:2] == key[:2]]:
             del _FILE_MEMO[old]
         _FILE_MEMO[key] = frame
     return frame
+
+
+# The events file (the catalogue without a store) can hold 100,000 events: not pickled whole.
+_NOT_KEPT_ON_DISK = ("events",)
+# What a derived layer's validated frame and display copy depend on besides the file itself.
+_CODE_FOR_DISK = ("geo/io.py", "geo/schema.py", "geo/events.py", "geo/simplify.py", "geo/crs.py", "layers/data.py")
+_code_digest: str | None = None
+
+
+def _file_digest(path: Path) -> str | None:
+    """SHA-256 of the file, the validating code, the display tolerance and the libraries' versions."""
+    global _code_digest
+    if _code_digest is None:
+        import pandas
+        import shapely
+
+        code = hashlib.sha256()
+        root = Path(__file__).resolve().parent.parent
+        for name in _CODE_FOR_DISK:
+            code.update(name.encode() + b"\0" + (root / name).read_bytes())
+        code.update(f"{DISPLAY_TOLERANCE_M!r} {gpd.__version__} {shapely.__version__} {pandas.__version__}".encode())
+        _code_digest = code.hexdigest()
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return hashlib.sha256(_code_digest.encode() + data).hexdigest()
+
+
+def _write_later(disk, pending: list) -> None:
+    """Keep the derived layers read in full (frame and display copy) on disk, in the background."""
+    if disk is None or not pending:
+        return
+    entries = [(name, digest, frame, _DERIVED_MEMO.get(("display", layer_id, id(frame)), (None, None)))
+               for name, digest, layer_id, frame in pending]
+
+    def write() -> None:
+        for name, digest, frame, (shown_for, shown) in entries:
+            disk.save_object(name, digest, (frame, shown if shown_for is frame else None))
+
+    threading.Thread(target=write, name="snapshot-files", daemon=True).start()
+
+
+def _remember(key: tuple, frame: gpd.GeoDataFrame, result) -> None:
+    if len(_DERIVED_MEMO) >= _MEMO_LIMIT:
+        _DERIVED_MEMO.clear()
+    _DERIVED_MEMO[key] = (frame, result)
 
 
 def _derived(kind: str, layer_id: str, frame: gpd.GeoDataFrame, build):
@@ -90,9 +157,7 @@ def _derived(kind: str, layer_id: str, frame: gpd.GeoDataFrame, build):
     if found is not None and found[0] is frame:
         return found[1]
     result = build(frame)
-    if len(_DERIVED_MEMO) >= _MEMO_LIMIT:
-        _DERIVED_MEMO.clear()
-    _DERIVED_MEMO[key] = (frame, result)
+    _remember(key, frame, result)
     return result
 
 
@@ -109,20 +174,45 @@ def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerDa
     full: dict[str, gpd.GeoDataFrame] = {}
     origin: dict[str, str] = {}
     version = store.version() if store is not None else None
-    for spec in LAYERS:
-        if store is not None and spec.id in EDITABLE_LAYERS:
-            full[spec.id] = store.current(spec.id)
-            origin[spec.id] = f"the store ({store.backend}), seeded from data/{files[spec.id].name}"
-            continue
-        full[spec.id] = _read_file_layer(files[spec.id], spec.id)
-        origin[spec.id] = f"data/{files[spec.id].name}"
-    display = {
-        layer_id: frame if layer_id in ("events", "places")
-        else _derived("display", layer_id, frame, lambda f, layer_id=layer_id: _display(layer_id, f))
-        for layer_id, frame in full.items()
-    }
-    positions = _derived("index", "events", full["events"], event_index)
+    disk = _disk_cache(settings, store)
+    pending: list = []
+    # Disk snapshots of what is read in full are written after the load, not during it.
+    with store.deferred_snapshots() if store is not None else _nothing():
+        for spec in LAYERS:
+            if store is not None and spec.id in EDITABLE_LAYERS:
+                full[spec.id] = store.current(spec.id)
+                origin[spec.id] = f"the store ({store.backend}), seeded from data/{files[spec.id].name}"
+                continue
+            full[spec.id] = _read_file_layer(files[spec.id], spec.id, disk, pending)
+            origin[spec.id] = f"data/{files[spec.id].name}"
+        display = {
+            layer_id: frame if layer_id in ("events", "places")
+            else _derived("display", layer_id, frame, lambda f, layer_id=layer_id: _display(layer_id, f))
+            for layer_id, frame in full.items()
+        }
+        positions = _derived("index", "events", full["events"], event_index)
+    _write_later(disk, pending)
     return LayerData(full, display, positions, files, origin, version)
+
+
+def _disk_cache(settings: Settings, store: "Store | None"):
+    """The store's snapshot folder (or, without a store, the settings' cache folder); None when off."""
+    if store is not None:
+        return store.snapshot_cache
+    directory = getattr(settings, "cache_dir", None)
+    if not directory:
+        return None
+    from store.snapshots import SnapshotCache
+
+    return SnapshotCache(directory)
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
 
 
 def _display(layer_id: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

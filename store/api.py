@@ -14,6 +14,9 @@ import datetime as dt
 import gc
 import json
 import math
+import secrets
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -280,15 +283,25 @@ class _Snapshot:
     head_rows: dict  # feature id -> revisions.id of its head
 
 
-_SNAPSHOT_LOCKS_GUARD = __import__("threading").Lock()
-
-
 class Store:
     """The catalogue's database. ``Store(url)``; :meth:`init` creates or migrates it."""
 
     def __init__(self, url: str):
         self.url = url
         self._reader, self._writer = db.make_engines(url)
+        # Each layer's kept frame (_Snapshot), one lock per layer so that concurrent
+        # readers of a layer wait for one read instead of each doing it.
+        self._snapshots: dict[str, _Snapshot] = {}
+        self._snapshot_locks: dict[str, threading.Lock] = {}
+        self._snapshot_locks_guard = threading.Lock()
+        # The frames on local disk (store/snapshots.py): the cache, when each layer was
+        # last written (version, monotonic time), and writes held back by deferred_snapshots().
+        self._snapshot_cache = None
+        self._disk_written: dict[str, tuple[int, float]] = {}
+        self._disk_lock = threading.Lock()
+        self._deferring = 0
+        self._pending_disk: dict[str, _Snapshot] = {}
+        self._instance: int | None = None
 
     def close(self) -> None:
         self._reader.dispose()
@@ -361,13 +374,16 @@ class Store:
         """Keep each layer's frame in ``directory`` so a restarted server starts fast."""
         from store.snapshots import SnapshotCache
 
-        self.__dict__["_snapshot_cache"] = SnapshotCache(directory) if directory else None
+        self._snapshot_cache = SnapshotCache(directory) if directory else None
+
+    @property
+    def snapshot_cache(self):
+        """The :class:`store.snapshots.SnapshotCache` in use, or None."""
+        return self._snapshot_cache
 
     def instance(self) -> int:
         """A random number naming this database (not its URL), created on first use."""
-        import secrets
-
-        known = self.__dict__.get("_instance")
+        known = self._instance
         if known is not None:
             return known
         query = sa.select(store_meta.c.value).where(store_meta.c.key == "instance")
@@ -379,50 +395,73 @@ class Store:
                 if found is None:
                     found = secrets.randbelow(2**31 - 1) + 1  # fits every database's INTEGER
                     connection.execute(sa.insert(store_meta).values(key="instance", value=found))
-        self.__dict__["_instance"] = int(found)
+        self._instance = int(found)
         return int(found)
 
     def _disk_snapshot(self, layer: str) -> "_Snapshot | None":
-        cache = self.__dict__.get("_snapshot_cache")
+        cache = self._snapshot_cache
         if cache is None:
             return None
         found = cache.load(self.instance(), layer)
         if found is None or not isinstance(found[1], gpd.GeoDataFrame):
             return None
         version, frame, head_rows = found
-        self.__dict__.setdefault("_disk_written", {})[layer] = (version, __import__("time").monotonic())
+        with self._disk_lock:
+            self._disk_written[layer] = (version, time.monotonic())
         return _Snapshot(version, frame, head_rows)
 
     def _keep_on_disk(self, layer: str, snapshot: "_Snapshot") -> None:
-        """Write the layer's frame in the background when it is new on disk (or old enough)."""
-        import threading
-        import time
+        """Write the layer's frame in the background when it is new on disk (or old enough).
 
-        cache = self.__dict__.get("_snapshot_cache")
+        Inside :meth:`deferred_snapshots` the write waits until the block ends, so that
+        encoding the frame does not compete with the rest of the load for the interpreter.
+        """
+        cache = self._snapshot_cache
         if cache is None:
             return
-        written = self.__dict__.setdefault("_disk_written", {})
-        last = written.get(layer)
-        now = time.monotonic()
-        if last is not None and (last[0] == snapshot.version or now - last[1] < self.DISK_SNAPSHOT_INTERVAL_S):
+        with self._disk_lock:
+            last = self._disk_written.get(layer)
+            now = time.monotonic()
+            if last is not None and (last[0] == snapshot.version or now - last[1] < self.DISK_SNAPSHOT_INTERVAL_S):
+                return
+            self._disk_written[layer] = (snapshot.version, now)
+            self._pending_disk[layer] = snapshot
+            if self._deferring:
+                return
+        self._write_pending()
+
+    @contextlib.contextmanager
+    def deferred_snapshots(self):
+        """Hold back the disk snapshots of frames read in this block; write them when it ends."""
+        with self._disk_lock:
+            self._deferring += 1
+        try:
+            yield
+        finally:
+            with self._disk_lock:
+                self._deferring -= 1
+                ready = self._deferring == 0
+            if ready:
+                self._write_pending()
+
+    def _write_pending(self) -> None:
+        """Write the waiting snapshots in a background thread (named ``snapshot-<layers>``)."""
+        cache = self._snapshot_cache
+        with self._disk_lock:
+            pending, self._pending_disk = self._pending_disk, {}
+        if cache is None or not pending:
             return
-        written[layer] = (snapshot.version, now)
         instance = self.instance()
-        threading.Thread(
-            target=cache.save, args=(instance, layer, snapshot.version, snapshot.frame, snapshot.head_rows),
-            name=f"snapshot-{layer}", daemon=True,
-        ).start()
 
-    def _snapshot_lock(self, layer: str):
-        import threading
+        def write() -> None:
+            for layer, snapshot in pending.items():
+                cache.save(instance, layer, snapshot.version, snapshot.frame, snapshot.head_rows)
 
-        with _SNAPSHOT_LOCKS_GUARD:
-            locks = self.__dict__.setdefault("_snapshot_locks", {})
-            return locks.setdefault(layer, threading.Lock())
+        threading.Thread(target=write, name="snapshot-" + "-".join(pending), daemon=True).start()
 
-    @property
-    def _snapshots(self) -> dict:
-        return self.__dict__.setdefault("_snapshot_frames", {})
+    def _snapshot_lock(self, layer: str) -> threading.Lock:
+        with self._snapshot_locks_guard:
+            return self._snapshot_locks.setdefault(layer, threading.Lock())
 
     def _rows_frame(self, layer: str, rows: Sequence[Any]) -> gpd.GeoDataFrame:
         """A frame from (properties as JSON text, geometry) rows, decoded in one call."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -149,3 +150,114 @@ def test_a_snapshot_that_others_could_write_is_ignored(store, tmp_path):
         assert len(again.current("places")) > 0
     finally:
         again.close()
+
+
+def _join_snapshot_threads() -> None:
+    for thread in __import__("threading").enumerate():
+        if thread.name.startswith("snapshot-"):
+            thread.join(timeout=60)
+
+
+def test_the_disk_format_gives_back_the_same_frame_column_by_column(store, tmp_path):
+    """encode_frame/decode_frame: same columns, dtypes, index, nested values and exact coordinates."""
+    from geopandas.testing import assert_geodataframe_equal
+
+    from store.snapshots import SnapshotCache, decode_frame, encode_frame
+
+    for layer in LAYERS:
+        frame = store.current(layer)
+        back = decode_frame(encode_frame(frame))
+        assert_geodataframe_equal(back, frame)
+        assert list(back.dtypes) == list(frame.dtypes), layer
+        assert back.crs == frame.crs
+    events = store.current("events")
+    back = decode_frame(encode_frame(events))
+    row = events.index[events["id"] == BANJSKA][0]
+    for column in ("sources", "actors", "location", "claims"):
+        assert back.at[row, column] == events.at[row, column], column
+        assert type(back.at[row, column]) is type(events.at[row, column]), column
+    # A value marshal cannot write (here a set) makes that column pickled, not the save fail.
+    odd = events.head(3).copy()
+    odd["actors"] = [{"a"}, {"b"}, None]
+    cache = SnapshotCache(tmp_path / "cache")
+    cache.save(1, "events", 7, odd, {"x": 1})
+    version, loaded, heads = cache.load(1, "events")
+    assert (version, heads) == (7, {"x": 1})
+    assert loaded["actors"].tolist() == [{"a"}, {"b"}, None]
+
+
+def test_snapshots_are_written_after_a_deferred_block_not_during_it(store, tmp_path):
+    cache = tmp_path / "cache"
+    other = Store(store.url)
+    other.use_snapshot_cache(cache)
+    try:
+        with other.deferred_snapshots():
+            for layer in LAYERS:
+                other.current(layer)
+            writing = [t.name for t in __import__("threading").enumerate() if t.name.startswith("snapshot-")]
+            assert writing == [], "nothing is written while the load goes on"
+            assert not list(cache.glob("store-*/*.pickle"))
+        _join_snapshot_threads()
+        assert sorted(p.stem for p in cache.glob("store-*/*.pickle")) == sorted(LAYERS)
+    finally:
+        other.close()
+
+
+def test_a_restart_reads_the_derived_layers_and_their_display_copies_from_disk(store, tmp_path, monkeypatch):
+    """layers.data keeps countries/border/zones (validated frame + display copy) beside the store's frames."""
+    import shutil
+
+    from geopandas.testing import assert_geodataframe_equal
+
+    import layers.data as data
+    from layers.config import load_settings
+
+    cache = tmp_path / "cache"
+    data_dir = tmp_path / "data"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "data", data_dir)
+    settings = load_settings({"BORDER_BRIEF_DATA_DIR": str(data_dir), "BORDER_BRIEF_CACHE_DIR": str(cache)})
+    first = Store(store.url)
+    first.use_snapshot_cache(cache)
+    try:
+        expected = data.load_layer_data(settings, first)
+    finally:
+        first.close()
+    _join_snapshot_threads()
+    kept = sorted(p.stem for p in (cache / "derived").glob("*.pickle"))
+    assert kept == ["file-air_safety_zone", "file-border", "file-countries", "file-ground_safety_zone"]
+
+    # A new process: nothing in memory. Validation and simplification must not run for the kept layers.
+    monkeypatch.setattr(data, "_FILE_MEMO", {})
+    monkeypatch.setattr(data, "_DERIVED_MEMO", {})
+    validated, simplified = [], []
+    monkeypatch.setattr(data, "load_layer", lambda path, layer_id: validated.append(layer_id))
+    real_display = data._display
+    monkeypatch.setattr(data, "_display", lambda layer_id, frame: simplified.append(layer_id) or real_display(layer_id, frame))
+    restarted = Store(store.url)
+    restarted.use_snapshot_cache(cache)
+    try:
+        again = data.load_layer_data(settings, restarted)
+    finally:
+        restarted.close()
+    assert validated == []
+    assert sorted(simplified) == ["kfor_areas", "serbian_deployments"], "only the store's areas are simplified again"
+    for layer in ("countries", "border", "ground_safety_zone", "air_safety_zone"):
+        assert_geodataframe_equal(again.full[layer], expected.full[layer])
+        assert_geodataframe_equal(again.display[layer], expected.display[layer])
+
+    # A changed file is read and validated again, never served from the disk.
+    monkeypatch.undo()
+    border = data_dir / "border.geojson"
+    border.write_text(border.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    monkeypatch.setattr(data, "_FILE_MEMO", {})
+    monkeypatch.setattr(data, "_DERIVED_MEMO", {})
+    read = []
+    real_load = data.load_layer
+    monkeypatch.setattr(data, "load_layer", lambda path, layer_id: read.append(layer_id) or real_load(path, layer_id))
+    third = Store(store.url)
+    third.use_snapshot_cache(cache)
+    try:
+        data.load_layer_data(settings, third)
+    finally:
+        third.close()
+    assert read == ["border"]
