@@ -91,3 +91,139 @@ def test_a_deep_link_comes_back_on_the_other_replica_after_its_replica_is_killed
         assert url_params(page).get("event") == BANJSKA
         assert proc_sample(stack.pid(survivor))[0] - survivor_cpu > 0.1  # the survivor ran the page
         print(f"back on 127.0.0.1:{survivor} {back_after:.1f} s after the kill; console: {record.console_errors}")
+
+
+# --- an analyst's save in flight when its replica dies -------------------------------------------
+
+ANALYST = "Failover Analyst"
+N_IMPORT = 3000  # about 3.3 MB: its write transaction lasts long enough to be caught open
+_WRITING = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    " AND backend_xid IS NOT NULL AND query ~* '(batches|revisions|heads|store_meta)'"
+)
+
+
+def _plain_url(database_url: str) -> str:
+    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _store_state(database_url: str, source: str, ids: list[str]) -> dict:
+    """The import's batch (if any), its rows, and the store's own consistency, read in SQL."""
+    import psycopg
+
+    with psycopg.connect(_plain_url(database_url), autocommit=True) as db:
+        batches = [row[0] for row in db.execute("SELECT id FROM batches WHERE source = %s", [source])]
+        return {
+            "batches": batches,
+            "revisions_in_batch": db.execute("SELECT count(*) FROM revisions WHERE batch_id = ANY(%s)", [batches]).fetchone()[0],
+            "heads_on_batch": db.execute(
+                "SELECT count(*) FROM heads h JOIN revisions r ON r.id = h.revision_row WHERE r.batch_id = ANY(%s)",
+                [batches]).fetchone()[0],
+            "revisions_of_ids": db.execute(
+                "SELECT count(*) FROM revisions WHERE layer = 'events' AND feature_id = ANY(%s)", [ids]).fetchone()[0],
+            "heads_of_ids": db.execute(
+                "SELECT count(*) FROM heads WHERE layer = 'events' AND feature_id = ANY(%s)", [ids]).fetchone()[0],
+            # every head names a revision of its own feature, and every feature with revisions has a head
+            "bad_heads": db.execute(
+                "SELECT count(*) FROM heads h LEFT JOIN revisions r ON r.id = h.revision_row WHERE r.id IS NULL"
+                " OR r.layer <> h.layer OR r.feature_id <> h.feature_id OR r.revision <> h.revision").fetchone()[0],
+            "headless_features": db.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT layer, feature_id FROM revisions) f"
+                " LEFT JOIN heads h USING (layer, feature_id) WHERE h.feature_id IS NULL").fetchone()[0],
+        }
+
+
+def _recent_batches_text(page, database_url: str) -> str:
+    """The Layers page's "Recent changes (batches)" list, opened as a user does."""
+    import psycopg
+
+    with psycopg.connect(_plain_url(database_url), autocommit=True) as db:
+        latest = db.execute("SELECT max(id) FROM batches").fetchone()[0]
+    page.get_by_text("Recent changes (batches)").click()
+    page.get_by_text(f"Batch {latest} ·").first.wait_for(timeout=30_000)  # the list is drawn
+    return page.inner_text("body")
+
+
+def test_an_import_in_flight_when_its_replica_dies_is_saved_whole_or_not_at_all(browser, stack):
+    """An analyst commits a 3000-event import through nginx; the moment PostGIS shows its write
+    transaction open, the replica running it is SIGKILLed. The store holds the batch wholly or
+    not at all (batch row, revisions, heads agree), and after the page comes back on the other
+    replica the analyst can tell which: the recent batches list names the file or does not, and
+    the same file's preview says every event is still to add (or that all are there)."""
+    import psycopg
+
+    from bench.synthetic import synthetic_geojson
+    from tests.browser.conftest import add_account, sign_in
+
+    stack.run()  # both replicas alive (the test above killed one)
+    folder = Path(tempfile.mkdtemp(prefix="bb-failover-import-"))
+    source = "failover-import.geojson"
+    path = folder / source
+    text = synthetic_geojson(N_IMPORT, seed=2024)
+    path.write_text(text, encoding="utf-8")
+    import json
+
+    ids = [f["properties"]["id"] for f in json.loads(text)["features"]]
+    assert len(set(ids)) == N_IMPORT
+    add_account(ANALYST, "analyst", database_url=stack.database_url)
+    upload = '[data-testid="stFileUploaderDropzoneInput"]'
+    try:
+        with checked_context(browser) as ctx:
+            page, _ = open_page(ctx, f"{stack.url}layers")
+            wait_for_app(page, timeout=240_000)
+            sign_in(page, ANALYST)
+            page.locator(upload).set_input_files(str(path))
+            page.get_by_text(f"{N_IMPORT} to add, 0 to change").wait_for(timeout=240_000)
+            [cookie] = [c["value"] for c in ctx.cookies() if c["name"] == "bb_affinity"]
+            victim = int(stack.replica_of(cookie)[0].rsplit(":", 1)[1])
+            [survivor] = [p for p in stack.replica_ports if p != victim]
+            assert _store_state(stack.database_url, source, ids)["revisions_of_ids"] == 0
+
+            with psycopg.connect(_plain_url(stack.database_url), autocommit=True) as watch:
+                page.get_by_role("button", name=f"Import {N_IMPORT} feature(s) as one batch").click()
+                deadline = time.monotonic() + 180
+                while watch.execute(_WRITING).fetchone()[0] == 0:
+                    assert time.monotonic() < deadline, "the import's write transaction never began"
+                    time.sleep(0.005)
+                os.kill(stack.pid(victim), signal.SIGKILL)  # mid-write
+                killed_at = time.monotonic()
+                # PostgreSQL notices the dead client and ends its transaction
+                while watch.execute(_WRITING).fetchone()[0]:
+                    assert time.monotonic() - killed_at < 60, "the dead replica's transaction stayed open"
+                    time.sleep(0.05)
+
+            state = _store_state(stack.database_url, source, ids)
+            saved = bool(state["batches"])
+            assert state["bad_heads"] == 0 and state["headless_features"] == 0, state
+            if saved:  # committed before the kill reached it: all of it
+                assert len(state["batches"]) == 1, state
+                assert state["revisions_in_batch"] == state["heads_on_batch"] == N_IMPORT, state
+                assert state["revisions_of_ids"] == state["heads_of_ids"] == N_IMPORT, state
+            else:  # rolled back: nothing of it
+                assert state["revisions_of_ids"] == state["heads_of_ids"] == 0, state
+            assert _dead(stack.pid(victim))
+
+            # The page reconnects through nginx to the survivor; a reload runs it there, still
+            # signed in (the sign-in cookie is checked against the store by any replica).
+            wait_for_app(page, timeout=120_000)
+            page.reload()
+            wait_for_app(page, timeout=240_000)
+            page.get_by_text(f"Signed in as {ANALYST}").wait_for(timeout=120_000)
+            assert stack.replica_of(cookie)[0].split(", ")[-1] == f"127.0.0.1:{survivor}"
+            listed = f"import of {source}" in _recent_batches_text(page, stack.database_url)
+            assert listed == saved, f"the recent batches list {'names' if listed else 'lacks'} the file, saved={saved}"
+
+            # The same file again: its preview says what the store holds, and (if it was not
+            # saved) importing it now on the survivor saves it whole.
+            page.locator(upload).set_input_files(str(path))
+            if saved:
+                page.get_by_text("Everything in this file is already in the catalogue").wait_for(timeout=240_000)
+            else:
+                page.get_by_text(f"{N_IMPORT} to add, 0 to change").wait_for(timeout=240_000)
+                page.get_by_role("button", name=f"Import {N_IMPORT} feature(s) as one batch").click()
+                page.get_by_text(f"Imported {source} as batch").wait_for(timeout=240_000)
+                again = _store_state(stack.database_url, source, ids)
+                assert len(again["batches"]) == 1 and again["revisions_in_batch"] == again["heads_on_batch"] == N_IMPORT
+            print(f"import in flight on 127.0.0.1:{victim} killed: {'saved whole' if saved else 'not saved, nothing written'}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
