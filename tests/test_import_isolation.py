@@ -44,6 +44,17 @@ def test_a_hostile_array_is_refused_at_its_first_items_without_the_server_parsin
         parse_import(ZEROS, "hostile.geojson")
 
 
+def test_a_refusal_certain_from_the_first_64_kb_needs_no_child_process(no_parse_here, monkeypatch):
+    def no_child(*args, **kwargs):
+        raise AssertionError("a child process was started for a file its first items refuse")
+
+    monkeypatch.setattr(importing, "run_check", no_child)
+    with pytest.raises(ImportFileError, match=r"features #0, #1, .*#9 are not GeoJSON features"):
+        parse_import(ZEROS, "hostile.geojson")
+    with pytest.raises(AssertionError, match="a child process was started"):  # a file that looks right goes on to the child
+        parse_import(b'{"type":"FeatureCollection","features":[' + MINIMAL + b"]}", "ok.geojson")
+
+
 def test_the_check_stops_reading_at_the_tenth_item_that_is_not_a_feature():
     # After the zeros the file is broken twice over (invalid UTF-8, then no closing bracket):
     # a whole decode or parse would refuse it for that, the walk refuses it for its items.
