@@ -58,6 +58,11 @@ RENDER_TIMEOUT_S = 60.0
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+#: A run that ended well: the whole page's, or (a click on the map) only the side panel's
+#: fragment (ui.panel.side_panel), which is what a click reruns.
+FINISHED_OK = frozenset({"FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"})
+
+
 class LoadError(Exception):
     """Bad arguments (not loopback, over the bounds, ...)."""
 
@@ -443,7 +448,7 @@ async def _viewer(index: int, parts, query: str, ids: list[str], deadline: float
                 render = await session.click(rng.choice(ids))
                 if cpu0 is not None:
                     results.cpu_per_click.append(monitor.cpu_total() - cpu0)
-                if render.status != "FINISHED_SUCCESSFULLY" or render.exceptions:
+                if render.status not in FINISHED_OK or render.exceptions:
                     results.error(index, f"click {render.status} {render.exceptions[:1]}")
                 else:
                     results.clicks.append(render.seconds)
@@ -680,35 +685,81 @@ def comparison_events(linked: str | None, count: int) -> list[tuple[str, str]]:
     return chosen[:count]
 
 
-def _browser_click(page, event_id: str, title: str, limit_s: float) -> float | None:
-    """A real mouse click on the event's marker; seconds until its title is in the panel."""
+# Timestamps taken in the page itself (the clock performance.timeOrigin + performance.now()):
+# each message Streamlit's WebSocket sends. Measuring only: nothing of the app is called or changed.
+_TIMING_SCRIPT = """
+(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  window.__bbTiming = {sent: []};
+  if (window === window.top && window.WebSocket) {
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function () {
+      if (String(this.url).endsWith("/_stcore/stream")) window.__bbTiming.sent.push(now());
+      return send.apply(this, arguments);
+    };
+  }
+})();
+"""
+_PANEL_SHOWN_AT = """
+(title) => { const el = document.querySelector('.st-key-bb_panel');
+             if (!el || !el.innerText.includes(title)) return false;
+             return performance.timeOrigin + performance.now(); }
+"""
+
+
+_PAGE_NOW = "() => performance.timeOrigin + performance.now()"
+
+
+def _split(page, clicked_ms: float, shown_ms: float) -> tuple[float | None, float | None]:
+    """(click → the BackMsg leaving the page, BackMsg → the title in the panel), in the page's clock."""
+    sent = page.evaluate("(after) => window.__bbTiming.sent.find((t) => t >= after) || null", clicked_ms)
+    if sent is None:
+        return None, None
+    return (sent - clicked_ms) / 1000, (shown_ms - sent) / 1000
+
+
+def _browser_click(page, event_id: str, title: str, limit_s: float) -> tuple[float, float | None, float | None] | None:
+    """A real mouse click on the event's marker: (seconds until its title is in the panel, of
+    which click → BackMsg sent, BackMsg sent → title in the panel), or None if it was not found."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     from bench import browser as bb
 
-    frame = bb._loaded_map_frame(page, time.perf_counter() + limit_s)
-    if frame is None:
-        return None
-    point = frame.evaluate(bb._OURS_MARKER_PIXEL, [event_id, 20_000])  # where it is drawn
-    if point is None:
-        return None
-    box = page.query_selector(bb.MAP_FRAME).bounding_box()
-    started = time.perf_counter()
-    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-    # A place drawn at the same point opens the map's pick list: choosing the event there (a
-    # mouse click on its button) is the click that is sent, so the time runs from that one.
-    shown = page.wait_for_function(
-        "([title, frameSel]) => { const el = document.querySelector('.st-key-bb_panel');"
-        " if (el && el.innerText.includes(title)) return 'panel';"
-        " const f = document.querySelector(frameSel); const d = f && f.contentDocument;"
-        " return d && d.querySelector('.bb-pick') ? 'pick' : false; }",
-        arg=[title, bb.MAP_FRAME], timeout=limit_s * 1000, polling="raf",
-    ).json_value()
+    for attempt in range(2):  # a click landing while a run replaces the map's frame is lost: once more
+        frame = bb._loaded_map_frame(page, time.perf_counter() + limit_s)
+        if frame is None:
+            return None
+        point = frame.evaluate(bb._OURS_MARKER_PIXEL, [event_id, 20_000])  # where it is drawn
+        if point is None:
+            return None
+        box = page.query_selector(bb.MAP_FRAME).bounding_box()
+        clicked_ms = page.evaluate(_PAGE_NOW)  # the page's clock, a moment before the click
+        started = time.perf_counter()
+        page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+        # A place drawn at the same point opens the map's pick list: choosing the event there (a
+        # mouse click on its button) is the click that is sent, so the time runs from that one.
+        try:
+            shown = page.wait_for_function(
+                "([title, frameSel]) => { const el = document.querySelector('.st-key-bb_panel');"
+                " if (el && el.innerText.includes(title)) return 'panel';"
+                " const f = document.querySelector(frameSel); const d = f && f.contentDocument;"
+                " return d && d.querySelector('.bb-pick') ? 'pick' : false; }",
+                arg=[title, bb.MAP_FRAME], timeout=(limit_s if attempt else min(limit_s, 15)) * 1000, polling="raf",
+            ).json_value()
+            break
+        except PlaywrightTimeout:
+            if attempt:
+                raise
     if shown == "pick":
         button = frame.locator(f'.bb-pick button[data-bb-pick="events|{event_id}"]')
         button.wait_for(timeout=limit_s * 1000)
+        button.wait_for(state="visible", timeout=limit_s * 1000)
+        clicked_ms = page.evaluate(_PAGE_NOW)
         started = time.perf_counter()
         button.click()
-        page.wait_for_function(bb._PANEL_SHOWS, arg=title, timeout=limit_s * 1000, polling="raf")
-    return time.perf_counter() - started
+    shown_ms = page.wait_for_function(_PANEL_SHOWN_AT, arg=title, timeout=limit_s * 1000, polling="raf").json_value()
+    seconds = time.perf_counter() - started
+    return (seconds, *_split(page, clicked_ms, shown_ms))
 
 
 def compare_browser(url: str, link: str = DEFAULT_LINK, rounds: int = 3, limit_s: float = 60.0) -> dict:
@@ -756,6 +807,7 @@ def compare_browser(url: str, link: str = DEFAULT_LINK, rounds: int = 3, limit_s
         base = url if url.endswith("/") else url + "/"
         with bb.chromium() as chromium:
             context, page = bb.new_page(chromium, result)
+            page.add_init_script(_TIMING_SCRIPT)
             try:
                 page.goto(base + ("?" + query if query else ""), wait_until="commit", timeout=limit_s * 1000)
                 if bb._loaded_map_frame(page, time.perf_counter() + limit_s) is None:
@@ -763,18 +815,22 @@ def compare_browser(url: str, link: str = DEFAULT_LINK, rounds: int = 3, limit_s
                 page.wait_for_timeout(1500)  # the first run's last messages
                 for event_id, title in events:
                     try:
-                        seconds = _browser_click(page, event_id, title, limit_s)
+                        clicked = _browser_click(page, event_id, title, limit_s)
                     except Exception as exc:  # noqa: BLE001  (Playwright's timeouts share no base)
                         notes.append(f"{event_id}: the browser's click was not answered ({type(exc).__name__})")
-                        seconds = None
+                        clicked = None
+                    seconds, to_send, to_panel = clicked or (None, None, None)
                     page.wait_for_timeout(1500)  # the click's run ends before the protocol's
                     render, seen = on_loop(protocol_click(event_id, title))
-                    ok = render.status == "FINISHED_SUCCESSFULLY" and not render.exceptions and seen is not None
+                    ok = render.status in FINISHED_OK and not render.exceptions and seen is not None
                     if seconds is None or not ok:
                         notes.append(f"{event_id}: browser {seconds}, protocol {render.status} seen {seen}")
                         continue
+                    rnd = lambda v: None if v is None else round(v, 3)  # noqa: E731
                     rows.append({"event": event_id, "browser_s": round(seconds, 3),
                                  "browser_less_debounce_s": round(seconds - BROWSER_DEBOUNCE_S, 3),
+                                 "browser_click_to_backmsg_s": rnd(to_send),
+                                 "browser_backmsg_to_panel_s": rnd(to_panel),
                                  "protocol_click_s": round(render.seconds, 3), "protocol_panel_s": round(seen, 3)})
                     page.wait_for_timeout(500)
             finally:
@@ -804,10 +860,12 @@ def compare_table(report: dict) -> str:
         return "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
     lines = [f"reality check at one session: {report['url']}{report['link']}", "",
-             "| event | browser click → panel (s) | less 250 ms debounce (s) | bench.load click (s) | protocol: panel title arrives (s) |",
-             "|---|---|---|---|---|"]
+             "| event | browser click → panel (s) | less 250 ms debounce (s) | in the page: click → BackMsg sent (s) | "
+             "BackMsg sent → title in the panel (s) | bench.load click (s) | protocol: panel title arrives (s) |",
+             "|---|---|---|---|---|---|---|"]
     for r in report["rounds"]:
         lines.append(f"| {r['event']} | {r['browser_s']:.3f} | {r['browser_less_debounce_s']:.3f} | "
+                     f"{f(r['browser_click_to_backmsg_s'])} | {f(r['browser_backmsg_to_panel_s'])} | "
                      f"{r['protocol_click_s']:.3f} | {r['protocol_panel_s']:.3f} |")
     lines += ["", f"median: browser less debounce {f(report['browser_less_debounce_p50_s'])} s, bench.load click "
               f"{f(report['protocol_click_p50_s'])} s: ratio {f(report['ratio_browser_to_protocol'])} "

@@ -73,7 +73,8 @@ def test_a_protocol_click_shows_the_clicked_event_in_the_panel(one_server):
     assert first.status == "FINISHED_SUCCESSFULLY" and not first.exceptions
     assert first.component_id, "the map component was not found in the render"
     assert any(titles[BANJSKA] in t for t in first.texts)
-    assert clicked.status == "FINISHED_SUCCESSFULLY" and not clicked.exceptions
+    # a click reruns only the side panel's fragment (ui.panel.side_panel), not the whole page
+    assert clicked.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY" and not clicked.exceptions
     assert any(titles[other] in t for t in clicked.texts), "the panel does not show the clicked event"
     assert not any(titles[BANJSKA] in t for t in clicked.texts if t.startswith("#"))
     assert f"event={other}" in query  # the app moved the link to the clicked event
@@ -107,3 +108,35 @@ def test_two_sessions_for_a_few_seconds(one_server, tmp_path):
 def test_bounds_are_refused_before_any_load(args, message, capsys):
     assert load.main(args) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.browser
+def test_compare_browser_times_a_real_click_and_the_protocol_click_on_one_server(one_server, tmp_path):
+    """bench.load --compare-browser: headless Chromium clicks markers with the mouse and the
+    protocol session clicks the same events on the same server; both times and their ratio are
+    reported (their agreement is a benchmark's finding, not asserted here)."""
+    _, url = one_server
+    out = tmp_path / "compare.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.load", "--url", url + "/", "--compare-browser", "--compare-rounds", "2",
+         "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )
+    print(done.stdout)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    titles = _titles()
+    assert [r["event"] for r in report["rounds"]] == [e for e, _ in load.comparison_events(BANJSKA, 2)]
+    for r in report["rounds"]:
+        assert r["event"] in titles and r["event"] != BANJSKA
+        assert r["browser_s"] > load.BROWSER_DEBOUNCE_S  # the debounce alone comes first
+        assert r["browser_less_debounce_s"] == pytest.approx(r["browser_s"] - load.BROWSER_DEBOUNCE_S, abs=0.002)
+        # the page's own clock: the BackMsg leaves after the debounce, the panel follows it
+        assert r["browser_click_to_backmsg_s"] >= load.BROWSER_DEBOUNCE_S - 0.01
+        assert 0 < r["browser_backmsg_to_panel_s"] < r["browser_s"]
+        assert 0 < r["protocol_panel_s"] <= r["protocol_click_s"]
+    assert report["ratio_browser_to_protocol"] == pytest.approx(
+        report["browser_less_debounce_p50_s"] / report["protocol_click_p50_s"], rel=0.01)
+    assert isinstance(report["agree_within_20_percent"], bool)
+    assert not [n for n in report["notes"] if n.startswith("blocked")], report["notes"]
+    assert "| bench.load click (s) |" in done.stdout and "ratio" in done.stdout
