@@ -14,6 +14,7 @@ from ui.text import md_escape
 _READ = "bb_import_read"  # session: (upload token, what reading the file gave)
 _CHECKED = "bb_import_checked"  # session: (upload and catalogue version token, preview outcome)
 _DONE = "bb_import_done"
+_RERUN_APP = "bb_import_rerun_app"  # set by a commit: the fragment asks for a run of the whole page
 
 
 def author_field() -> str:
@@ -94,13 +95,27 @@ def import_section() -> None:
     if not author:
         _batches_section(author)
         return
+    _upload_part(author)
+    _batches_section(author)
+
+
+@st.fragment
+def _upload_part(author: str) -> None:
+    """The file, the layer and what the file gives, with the commit button.
+
+    A fragment: choosing a file or a layer or typing a comment reruns only this part, not the
+    page around it (the Layers page's sections above, the batches below), so an upload costs
+    the server its own check and little else (issue 18). A commit reruns the whole page, which
+    then shows the new batch.
+    """
+    if st.session_state.pop(_RERUN_APP, False):
+        st.rerun(scope="app")
     left, right = st.columns([2, 1])
     upload = left.file_uploader("File (.geojson, .json or ACLED .csv)", type=["geojson", "json", "csv"], key="bb_upload")
     layer = right.selectbox("Layer (for GeoJSON)", EDITABLE_LAYERS, key="bb_import_layer")
     if upload is not None and author:
         fmt = guess_format(upload.name, upload.getvalue()[:4096])
         _show_outcome(_outcome(upload, fmt, layer), upload.name, author)
-    _batches_section(author)
 
 
 def _show_outcome(outcome: dict, name: str, author: str) -> None:
@@ -139,6 +154,7 @@ def _show_outcome(outcome: dict, name: str, author: str) -> None:
 
 
 def _commit(layer: str, features: list[dict], name: str, author: str, comment: str) -> None:
+    st.session_state[_RERUN_APP] = True  # the outcome and the batches list are drawn outside the fragment
     try:
         result = data.store().import_features(layer, features, identity=auth.current(), comment=comment, source=name)
     except (StoreError, ValidationFailed) as exc:
