@@ -381,3 +381,53 @@ def measure_ours(url: str, event_id: str, title: str, limit_s: float, warmup_lim
         finally:
             context.close()
     return result
+
+
+# --- accounts and signing in (shared by the browser tests and the benchmarks, issue 12) -----------
+
+BROWSER_PASSWORD = "browser test password"
+
+
+def add_account(name: str, role: str = "analyst", database_url: str | None = None,
+                password: str = BROWSER_PASSWORD) -> None:
+    """Create a local account with the command line (``python -m store users add``) in the store
+    ``database_url`` names (default: the store ``BORDER_BRIEF_DATABASE_URL`` of this process names,
+    which every app server it starts inherits). An account that exists already is kept as it is."""
+    env = {**os.environ, **({"BORDER_BRIEF_DATABASE_URL": database_url} if database_url else {})}
+    done = subprocess.run(
+        [sys.executable, "-m", "store", "users", "add", name, "--role", role, "--password-stdin"],
+        input=password + "\n", capture_output=True, text=True, cwd=REPO, env=env, timeout=300,
+    )
+    if done.returncode != 0 and "exists already" not in done.stderr:
+        raise RuntimeError(f"could not add the account {name}: {done.stderr.strip()}")
+
+
+def _script_done(page, timeout: float) -> None:
+    """Wait until Streamlit has drawn the app and finished running the script."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+              && document.querySelector('[data-testid="stMainBlockContainer"], [data-testid="stAppViewBlockContainer"]')""",
+        timeout=timeout,
+    )
+
+
+def sign_in(page, name: str, password: str = BROWSER_PASSWORD, *, expect_success: bool = True) -> None:
+    """Type a name and password into the sidebar's sign-in form and press Sign in, as a user does."""
+    _script_done(page, 30_000)
+    # A loaded machine may take a minute before the first run draws the sidebar.
+    page.locator('input[type="password"]').first.wait_for(timeout=120_000)
+    form = page.locator('[data-testid="stForm"]').filter(has=page.locator('input[type="password"]'))
+    form.get_by_label("Name", exact=True).fill(name)
+    form.get_by_label("Password", exact=True).fill(password)
+    form.get_by_role("button", name="Sign in", exact=True).click()
+    # The server has taken the form when it clears it (clear_on_submit) or replaces it by the
+    # signed-in line; only then may the next step type into it again.
+    page.wait_for_function(
+        "() => { const p = document.querySelector('input[type=password]'); return !p || p.value === ''; }",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(1_000)  # the rerun the submit started has begun
+    if expect_success:
+        page.get_by_text(f"Signed in as {name}").wait_for(timeout=30_000)
+    _script_done(page, 30_000)

@@ -20,9 +20,11 @@ A benchmark, not a test: it measures and reports, it asserts nothing about timin
 3. **150 MB file.** Uploaded the same way; Streamlit's upload limit (``server.maxUploadSize``)
    must refuse it before it is read: the uploader's size error shows, no upload request is
    sent, and the server's memory does not grow by anything like 150 MB.
-4. An in-process breakdown of ``store.importing.parse_import`` on the 19.9 MB file (time of
-   each step, peak memory of this process, cProfile's top functions) says where the server's
-   time and memory go.
+4. An in-process breakdown of ``store.importing.parse_import`` on the 19.9 MB file (peak
+   memory of this process, cProfile's top functions) and of its steps timed one by one: the
+   child's check as the server runs it (``run_check``, its verdict), the part of the file the
+   child needs to refuse it (``head_verdict`` on the first 64 KB), and, for comparison, the
+   whole-file ``bytes.decode`` and ``json.loads`` the check no longer does.
 
 Targets (issue 18): rejected within 5 s; at most 300 MB more server memory; the other
 session's page loads within 1.5x the baseline median while it happens; the 150 MB file refused
@@ -39,16 +41,16 @@ import os
 import pstats
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bench.browser import REPO, BrowserResult, _open_ours, chromium, new_page, streamlit_app
+from bench.browser import REPO, BrowserResult, _open_ours, add_account, chromium, new_page, sign_in, streamlit_app
 from bench.builds import proc_status_kb
 
+ANALYST = "Bench Analyst"  # the analyst account the uploading sessions sign in with
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 REJECTED = re.compile("nothing was written", re.IGNORECASE)
 TOO_LARGE = re.compile(r"must be .* or smaller", re.IGNORECASE)
@@ -224,7 +226,7 @@ def _open_layers(browser, url: str, pid: int, notes: list[str]):
     result = BrowserResult()
     context, page = new_page(browser, result)
     page.goto(url + "/layers", wait_until="commit", timeout=LOAD_LIMIT_S * 1000)
-    _sign_in(page)  # imports need a signed-in analyst (issue 12)
+    sign_in(page, ANALYST)  # imports need a signed-in analyst (issue 12)
     page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=LOAD_LIMIT_S * 1000)
     time.sleep(1.0)  # let the first run of the page finish
     uploads: list[dict] = []
@@ -241,31 +243,6 @@ def _open_layers(browser, url: str, pid: int, notes: list[str]):
     page.on("request", on_request)
     page.on("requestfinished", on_finished)
     return context, page, uploads, result
-
-
-ANALYST = "Bench Analyst"
-ANALYST_PASSWORD = "bench-upload-password"
-
-
-def add_analyst(database_url: str) -> None:
-    """The analyst account the uploading sessions sign in with (``python -m store users add``)."""
-    env = {**os.environ, "BORDER_BRIEF_DATABASE_URL": database_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "store", "users", "add", ANALYST, "--role", "analyst", "--password-stdin"],
-        input=ANALYST_PASSWORD + "\n", capture_output=True, text=True, cwd=REPO, env=env, timeout=300, check=False,
-    )
-    if done.returncode != 0 and "exists already" not in done.stderr:
-        raise RuntimeError(f"could not add the bench's analyst account: {done.stderr.strip()}")
-
-
-def _sign_in(page) -> None:
-    """The sidebar's sign-in form, filled in as a user does."""
-    page.locator('input[type="password"]').first.wait_for(timeout=LOAD_LIMIT_S * 1000)
-    form = page.locator('[data-testid="stForm"]').filter(has=page.locator('input[type="password"]'))
-    form.get_by_label("Name", exact=True).fill(ANALYST)
-    form.get_by_label("Password", exact=True).fill(ANALYST_PASSWORD)
-    form.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_text(f"Signed in as {ANALYST}").wait_for(timeout=LOAD_LIMIT_S * 1000)
 
 
 def hostile_round(browser, url: str, pid: int, viewer: Viewer, path: Path, t0: float, index: int) -> dict:
@@ -378,7 +355,8 @@ def _reset_self_hwm() -> bool:
 
 def parse_breakdown(path: Path) -> dict:
     """Time and memory of ``parse_import`` on the file, in this process, step by step."""
-    from store.importing import ImportFileError, parse_import
+    from store import jsoncheck
+    from store.importing import MAX_IMPORT_FEATURES, ImportFileError, parse_import, run_check
 
     raw = path.read_bytes()
     out: dict = {"bytes": len(raw)}
@@ -399,14 +377,22 @@ def parse_breakdown(path: Path) -> dict:
     out["parse_import_cpu_s"] = time.process_time() - cpu
     hwm = proc_status_kb("VmHWM")
     out["parse_import_extra_mb"] = None if hwm is None else (hwm - base) / 1024
-    # The steps of the GeoJSON path, timed one by one.
+    # The steps, timed one by one: the child's check as the server runs it, the parts of that
+    # check done here, and the whole-document parse the check avoids.
     steps: dict[str, float] = {}
     t = time.perf_counter()
+    verdict = run_check(raw)
+    steps["child check (run_check)"] = time.perf_counter() - t
+    out["child_verdict"] = verdict
+    t = time.perf_counter()
+    jsoncheck.head_verdict(raw[:jsoncheck.HEAD_BYTES], MAX_IMPORT_FEATURES)
+    steps["head_verdict (first 64 KB)"] = time.perf_counter() - t
+    t = time.perf_counter()
     text = raw.decode("utf-8-sig")
-    steps["bytes.decode"] = time.perf_counter() - t
+    steps["bytes.decode (whole file)"] = time.perf_counter() - t
     t = time.perf_counter()
     document = json.loads(text)
-    steps["json.loads"] = time.perf_counter() - t
+    steps["json.loads (whole file, avoided)"] = time.perf_counter() - t
     features = document.get("features") if isinstance(document, dict) else None
     out["features"] = len(features) if isinstance(features, list) else None
     del text, document, features
@@ -512,8 +498,8 @@ def markdown(data: dict) -> str:
         lines += ["", f"In-process `parse_import` on the 19.9 MB file ({b.get('features') or 0:,} array items): "
                   f"{b['parse_import_s']:.2f} s wall, of it {_f(b.get('parse_import_cpu_s'))} s CPU in this process "
                   f"(the outline is checked in a child process, store/jsoncheck.py), "
-                  f"+{_f(b.get('parse_import_extra_mb'), 0)} MB peak here; the same steps done here would take: {steps}; "
-                  f"outcome: {b['outcome']}"]
+                  f"+{_f(b.get('parse_import_extra_mb'), 0)} MB peak here; steps timed one by one: {steps}; "
+                  f"the child's verdict: `{json.dumps(b.get('child_verdict'))}`; outcome: {b['outcome']}"]
         if b.get("profile_top"):
             lines += ["", "cProfile (cumulative, top): " + "; ".join(f"`{line}`" for line in b["profile_top"][:4])]
     lines += ["", f"Server RSS: {_f(s['baseline_rss_mb'], 0)} MB after the baseline, {_f(data.get('final_rss_mb'), 0)} MB after "
@@ -536,7 +522,7 @@ def run(events_file: Path, rounds: int, workdir: Path, huge: bool = True, settle
     data["hostile_bytes"] = hostile.stat().st_size
     t0 = time.perf_counter()
     with streamlit_app(events_file, workdir / "server.log") as (url, pid):
-        add_analyst(f"sqlite:///{(workdir / 'server.log').with_suffix('.sqlite')}")
+        add_account(ANALYST, "analyst", f"sqlite:///{(workdir / 'server.log').with_suffix('.sqlite')}")
         log(f"app at {url} (pid {pid}); warm-up and {BASELINE_LOADS} baseline loads")
         viewer = Viewer(url, t0)
         viewer.start()

@@ -357,39 +357,5 @@ def click_feature(page, layer_id: str, feature_id: str, at: tuple[float, float] 
 
 # --- sign-in (issue 12) ---------------------------------------------------------------------------
 
-BROWSER_PASSWORD = "browser test password"
-
-
-def add_account(name: str, role: str = "analyst", database_url: str | None = None,
-                password: str = BROWSER_PASSWORD) -> None:
-    """Create a local account with the command line (``python -m store users add``) in the store
-    ``database_url`` names (default: the test store every app server of this run inherits).
-    An account that exists already is kept as it is."""
-    env = {**os.environ, **({"BORDER_BRIEF_DATABASE_URL": database_url} if database_url else {})}
-    done = subprocess.run(
-        [sys.executable, "-m", "store", "users", "add", name, "--role", role, "--password-stdin"],
-        input=password + "\n", capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
-    )
-    if done.returncode != 0 and "exists already" not in done.stderr:
-        raise RuntimeError(f"could not add the account {name}: {done.stderr.strip()}")
-
-
-def sign_in(page, name: str, password: str = BROWSER_PASSWORD, *, expect_success: bool = True) -> None:
-    """Type a name and password into the sign-in form and press Sign in, as a user does."""
-    wait_for_app(page)
-    # A loaded machine may take a minute before the first run draws the sidebar.
-    page.locator('input[type="password"]').first.wait_for(timeout=120_000)
-    form = page.locator('[data-testid="stForm"]').filter(has=page.locator('input[type="password"]'))
-    form.get_by_label("Name", exact=True).fill(name)
-    form.get_by_label("Password", exact=True).fill(password)
-    form.get_by_role("button", name="Sign in", exact=True).click()
-    # The server has taken the form when it clears it (clear_on_submit) or replaces it by the
-    # signed-in line; only then may the next step type into it again.
-    page.wait_for_function(
-        "() => { const p = document.querySelector('input[type=password]'); return !p || p.value === ''; }",
-        timeout=30_000,
-    )
-    page.wait_for_timeout(1_000)  # the rerun the submit started has begun
-    if expect_success:
-        page.get_by_text(f"Signed in as {name}").wait_for(timeout=30_000)
-    wait_for_app(page)
+# One definition, shared with the benchmarks that sign in (bench/hostile_upload.py).
+from bench.browser import BROWSER_PASSWORD, add_account, sign_in  # noqa: E402,F401
