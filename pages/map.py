@@ -15,11 +15,8 @@ st.caption(
     "reinforcement of KFOR. Click a marker, a place or an area for details; Copy link on the map shares this view."
 )
 map_column, panel_column = st.columns([3, 1.25], gap="medium")
-# The panel is drawn first in script order (it still sits right of the map): after a
-# click its new content reaches the browser before the map is rebuilt and sent again.
-with panel_column, st.container(key="bb_side"):  # as high as the map, scrolled on its own (ui.style)
-    panel.render_panel(layers, current, on_close=lambda: session.select(None, None), on_select=session.select)
-    panel.render_changes(layers, current, on_select=session.select)
-with map_column:
+with map_column:  # first in script order: the map's frame starts loading while the panel is drawn
     mapview.show_map(layers, current)
+with panel_column:  # reruns on its own after a click (ui.panel.side_panel): the map is not sent again
+    panel.side_panel(data.data_key())
 briefing.download_button(layers, current)  # the view as one offline HTML file (ui/briefing.py)

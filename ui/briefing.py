@@ -18,8 +18,23 @@ def _author() -> str:
     return str(identity.name) if identity is not None and identity.name else ""
 
 
+class _Latest:
+    """The state the briefing is built from: the side panel (a fragment that reruns on its own)
+    updates it after a click, so the file has the selection the page shows."""
+
+    current: AppState | None = None
+
+
+_LATEST = "bb_briefing_latest"
+
+
+def remember(current: AppState) -> None:
+    """Build the briefing of ``current`` from now on (see :class:`_Latest`)."""
+    st.session_state.setdefault(_LATEST, _Latest()).current = current
+
+
 def download_button(layers: LayerData, current: AppState) -> None:
-    """A button that downloads the briefing of ``current`` (built only when it is clicked)."""
+    """A button that downloads the briefing of the page's state (built only when it is clicked)."""
     try:
         public_url = load_public_url()
     except ConfigurationError as exc:
@@ -27,10 +42,12 @@ def download_button(layers: LayerData, current: AppState) -> None:
         public_url = None
     store = data.store()
     author = _author()
-    query = to_query(current)
+    remember(current)
+    latest = st.session_state[_LATEST]
 
     def build() -> bytes:  # runs on its own thread when clicked: no Streamlit calls in here
-        return build_briefing(layers, current, author=author, public_url=public_url, query=query,
+        state = latest.current or current
+        return build_briefing(layers, state, author=author, public_url=public_url, query=to_query(state),
                               store=store).encode("utf-8")
 
     st.download_button(

@@ -39,7 +39,7 @@ def _file_stamps(current: Settings) -> tuple:
     return tuple(stamps)
 
 
-def _data_key() -> tuple:
+def data_key() -> tuple:
     """What the layers depend on: the store's version (one cheap query per run) and the derived files."""
     current = settings()
     return (store().version(), _file_stamps(current))
@@ -47,7 +47,7 @@ def _data_key() -> tuple:
 
 def base_layer_data() -> LayerData:
     """The validated layers: the store's current catalogue (reloaded when its version moves)."""
-    return _layer_data(settings(), store(), _data_key())
+    return _layer_data(settings(), store(), data_key())
 
 
 def layer_data() -> LayerData:
@@ -97,7 +97,7 @@ def _analysis(_layers: LayerData, cache_key: tuple) -> dict:
 def analysis_figures() -> dict:
     """Measured figures of the published layers (computed once per data version)."""
     base = base_layer_data()
-    return _analysis(base, _data_key())
+    return _analysis(base, data_key())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import folium
+import folium.elements
 from branca.element import MacroElement
 from jinja2 import Template
 import streamlit as st
-from streamlit_folium import st_folium
 
 from layers.config import MAP_HEIGHT_PX
 from layers.data import LayerData
@@ -74,8 +74,14 @@ def _store_click() -> None:
         click = parse_click(raw, b)
         if click:
             session.select(click[0], click[1])
+            # Only the side panel shows a selection (the map follows it from the URL): rerun
+            # just that fragment (issue 15: a cheap click). st.rerun with a fragment's key is
+            # allowed in a callback; it replaces the whole-page rerun of this interaction.
+            from ui.panel import PANEL_FRAGMENT
+
+            st.rerun(PANEL_FRAGMENT)
         elif window := _kept_window(raw, b):
-            session._set_window(window)
+            session._set_window(window)  # a new time window: the whole page runs again
 
 
 def _kept_window(raw: str, b) -> tuple | None:
@@ -88,8 +94,54 @@ def _kept_window(raw: str, b) -> tuple | None:
     return None if notices else (parsed.start, parsed.end)
 
 
-def show_map(layers: LayerData, current: AppState) -> None:
-    """Draw the map; a click on a feature selects it (one rerun, via the on_change callback)."""
+#: What the map sends back to the app: only a feature click reruns the app; panning and
+#: zooming update the URL from the browser without a rerun (see layers/runtime.js).
+RETURNED = ("last_object_clicked_popup",)
+
+# The component arguments of the session's last map and what they were built from
+# (ui.data.data_key() and the state the map depends on): a rerun that changes none of them
+# (a click, the panel's buttons) sends the same arguments again without building the map.
+_PREPARED = "bb_map_prepared"
+
+
+def _walk(element):
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def component_args(m: folium.Map) -> dict:
+    """The arguments ``st_folium(m, key="bb_map", height=MAP_HEIGHT_PX, use_container_width=True,
+    returned_objects=RETURNED)`` passes to its component, computed as streamlit-folium 0.27 does
+    (its own helpers; tests/test_mapview_args.py checks the result against st_folium itself).
+
+    Rendering the folium map is most of a rerun's cost on the server; keeping these arguments
+    lets a click rerun the map without rendering it again (issue 15: a cheap click)."""
+    import streamlit_folium as sf
+
+    m.get_root().render()
+    m.render()
+    html = sf._get_html(m)
+    header = sf._get_header(m)
+    leaflet = sf._get_map_string(m)
+    css_links: list[str] = []
+    js_links: list[str] = []
+    for element in _walk(m):
+        if isinstance(element, folium.elements.JSCSSMixin):
+            css_links.extend(href for _, href in getattr(element, "default_css", []))
+            js_links.extend(src for _, src in getattr(element, "default_js", []))
+    return dict(
+        script=leaflet, header=header, html=html, id=sf.get_full_id(m),
+        key=sf.generate_js_hash(leaflet, "bb_map", False),
+        height=MAP_HEIGHT_PX, width=None, returned_objects=list(RETURNED),
+        default={name: None for name in RETURNED}, zoom=None, center=None, feature_group=None,
+        return_on_hover=False, layer_control=None, pixelated=False,
+        css_links=list(dict.fromkeys(css_links)), js_links=list(dict.fromkeys(js_links)),
+        wrap_longitude=False,
+    )
+
+
+def _build(layers: LayerData, current: AppState) -> dict:
     frames = dict(layers.display)
     frames["events"] = filter_events(layers.full["events"], current.start, current.end)
     view = session.opening_view()
@@ -106,16 +158,30 @@ def show_map(layers: LayerData, current: AppState) -> None:
     m.get_root().header.add_child(folium.Element(_FILL_FRAME_CSS), name="bb_fill_frame")
     m.get_root().header.add_child(folium.Element(_A11Y_FRAME_CSS), name="bb_a11y_css")
     _MapName().add_to(m)
-    st_folium(
-        m,
-        key="bb_map",
-        # the first height of the iframe, until the page's stylesheet sizes it (ui.style)
-        height=MAP_HEIGHT_PX,
-        use_container_width=True,
-        # Only a feature click reruns the app; panning and zooming update the URL
-        # from the browser without a rerun (see layers/runtime.js).
-        returned_objects=["last_object_clicked_popup"],
-        # No center/zoom: the map keeps its own view across reruns (runtime.js);
-        # a shared link's view is the map's opening view above.
-        on_change=_store_click,
-    )
+    return component_args(m)
+
+
+def show_map(layers: LayerData, current: AppState) -> None:
+    """Draw the map; a click on a feature selects it (one rerun, via the on_change callback).
+
+    The map is built only when what it shows changed (the data's version, the layers, the
+    time window, the basemap, the language, the change marks); otherwise the session's last
+    arguments are sent again. No center/zoom: the map keeps its own view across reruns
+    (runtime.js); a shared link's view is the map's opening view."""
+    from streamlit_folium import _component_func
+
+    # The selection is not part of it: the map follows the URL's selection itself (runtime.js).
+    inputs = (data.data_key(), current.layers, current.start, current.end, current.basemap, current.lang,
+              current.since, session.opening_view(), session.view_token(), id(data.settings()))
+    kept = st.session_state.get(_PREPARED)
+    if kept is None or kept[0] != inputs:
+        kept = (inputs, _build(layers, current))
+        st.session_state[_PREPARED] = kept
+    args = kept[1]
+    hash_key = args["key"]
+
+    def on_change() -> None:  # what st_folium's own callback does, then ours
+        st.session_state["bb_map"] = st.session_state.get(hash_key, {})
+        _store_click()
+
+    _component_func(**args, on_change=on_change)

@@ -12,7 +12,7 @@ import streamlit as st
 from layers.catalog import LAYERS_BY_ID
 from layers.data import LayerData
 from store import EDITABLE_LAYERS, StoreError
-from ui import auth, data, feed
+from ui import auth, briefing, data, feed, session
 from ui.state import AppState
 from ui.text import md_escape, md_link
 
@@ -271,3 +271,26 @@ def render_changes(layers: LayerData, current: AppState, on_select: Callable[[st
                           use_container_width=True)
         if len(items) > 200:
             st.caption(f"… and {len(items) - 200} more.")
+
+
+#: The side panel's fragment (issue 15: a cheap click). A click on the map reruns only this
+#: (ui.mapview's callback names it), as do the feed and the panel's own buttons.
+PANEL_FRAGMENT = "bb_side_panel"
+
+
+@st.fragment(key=PANEL_FRAGMENT)
+def side_panel(data_key: tuple) -> None:
+    """The details panel, or the feed, and the list of changes, as high as the map.
+
+    It reruns on its own: the map is neither rebuilt nor sent again, and it follows the new
+    selection from the URL (layers/runtime.js). ``data_key`` is the catalogue's version when
+    the whole page last ran; if the catalogue changed since (a restore here, another analyst's
+    save), the whole page runs again so the map and the sidebar show the same data."""
+    layers = data.layer_data()
+    if data.data_key() != data_key:
+        st.rerun()
+    current = session.state()
+    briefing.remember(current)  # the download button builds the briefing of this state
+    with st.container(key="bb_side"):  # as high as the map, scrolled on its own (ui.style)
+        render_panel(layers, current, on_close=lambda: session.select(None, None), on_select=session.select)
+        render_changes(layers, current, on_select=session.select)
