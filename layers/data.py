@@ -7,6 +7,8 @@ and the benchmarks use it directly.
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,24 +85,86 @@ def _read_file_layer(path: Path, layer_id: str, disk=None, pending: list | None 
     ``pending`` and written after the load (:func:`_write_later`).
     """
     key = (layer_id, *_stamp(path))
-    frame = _FILE_MEMO.get(key)
-    if frame is None:
-        cached = digest = None
-        if disk is not None and layer_id not in _NOT_KEPT_ON_DISK:
+    if not _in_memory(path, layer_id, disk):
+        frame = load_events(path) if layer_id == "events" else load_layer(path, layer_id)
+        if disk is not None and pending is not None and layer_id not in _NOT_KEPT_ON_DISK:
             digest = _file_digest(path)
-            cached = disk.load_object(f"file-{layer_id}", digest) if digest else None
-        if isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[0], gpd.GeoDataFrame):
-            frame, shown = cached
-            if shown is not None:
-                _remember(("display", layer_id, id(frame)), frame, shown)
-        else:
-            frame = load_events(path) if layer_id == "events" else load_layer(path, layer_id)
-            if digest is not None and pending is not None:
+            if digest is not None:
                 pending.append((f"file-{layer_id}", digest, layer_id, frame))
-        for old in [k for k in _FILE_MEMO if k[:2] == key[:2]]:
-            del _FILE_MEMO[old]
-        _FILE_MEMO[key] = frame
-    return frame
+        _memo_file(key, frame)
+    return _FILE_MEMO[key]
+
+
+def _memo_file(key: tuple, frame: gpd.GeoDataFrame) -> None:
+    for old in [k for k in _FILE_MEMO if k[:2] == key[:2]]:
+        del _FILE_MEMO[old]
+    _FILE_MEMO[key] = frame
+
+
+def _in_memory(path: Path, layer_id: str, disk) -> bool:
+    """True when the layer's frame is in memory, if need be read from ``disk`` (with its display copy)."""
+    key = (layer_id, *_stamp(path))
+    if key in _FILE_MEMO:
+        return True
+    if disk is None or layer_id in _NOT_KEPT_ON_DISK:
+        return False
+    digest = _file_digest(path)
+    cached = disk.load_object(f"file-{layer_id}", digest) if digest else None
+    if not (isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[0], gpd.GeoDataFrame)):
+        return False
+    frame, shown = cached
+    if shown is not None:
+        _remember(("display", layer_id, id(frame)), frame, shown)
+    _memo_file(key, frame)
+    return True
+
+
+# --- the derived layers prepared by a second process -----------------------------------
+# On a server's very first start (nothing on disk yet) the derived layers' validation and
+# display copies (~1-1.5 s of CPU, most of it countries) are done by a helper process on the
+# machine's other core while this one reads the store; the helper writes them to the disk
+# cache, this process reads them from there. If the helper fails or is late, this process
+# does the work itself, so the result never depends on it.
+HELPER_TIMEOUT_S = 60.0
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _start_helper(disk, wanted: dict[str, Path]) -> "subprocess.Popen | None":
+    if disk is None or not wanted:
+        return None
+    command = [sys.executable, "-m", "layers.data", "--keep-derived", str(disk.directory)]
+    command += [f"{layer_id}={path}" for layer_id, path in wanted.items()]
+    try:
+        return subprocess.Popen(command, cwd=_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+
+def _finish_helper(helper: "subprocess.Popen | None") -> None:
+    if helper is None:
+        return
+    try:
+        helper.wait(timeout=HELPER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        helper.kill()
+        helper.wait()
+
+
+def _keep_derived(directory: str, items: list[str]) -> int:
+    """The helper: validate each ``layer_id=path`` and keep its frame and display copy in ``directory``."""
+    from store.snapshots import SnapshotCache
+
+    disk = SnapshotCache(Path(directory))
+    for item in items:
+        layer_id, _, name = item.partition("=")
+        path = Path(name)
+        digest = _file_digest(path)
+        if digest is None or layer_id in _NOT_KEPT_ON_DISK:
+            continue
+        frame = load_layer(path, layer_id)  # an invalid file: the helper stops, the app reports it itself
+        disk.save_object(f"file-{layer_id}", digest, (frame, _display(layer_id, frame)))
+    return 0
 
 
 # The events file (the catalogue without a store) can hold 100,000 events: not pickled whole.
@@ -176,11 +240,23 @@ def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerDa
     version = store.version() if store is not None else None
     disk = _disk_cache(settings, store)
     pending: list = []
+    from_store = [spec.id for spec in LAYERS if store is not None and spec.id in EDITABLE_LAYERS]
+    from_files = [spec.id for spec in LAYERS if spec.id not in from_store]
+    # With a store to read meanwhile, derived layers neither in memory nor on disk are
+    # prepared by a helper process (see _start_helper).
+    helper = None
+    if from_store and disk is not None:
+        helper = _start_helper(disk, {layer_id: files[layer_id] for layer_id in from_files
+                                      if not _in_memory(files[layer_id], layer_id, disk)})
     # Disk snapshots of what is read in full are written after the load, not during it.
     with store.deferred_snapshots() if store is not None else _nothing():
+        try:
+            read = {layer_id: store.current(layer_id) for layer_id in from_store}
+        finally:
+            _finish_helper(helper)
         for spec in LAYERS:
-            if store is not None and spec.id in EDITABLE_LAYERS:
-                full[spec.id] = store.current(spec.id)
+            if spec.id in read:
+                full[spec.id] = read[spec.id]
                 origin[spec.id] = f"the store ({store.backend}), seeded from data/{files[spec.id].name}"
                 continue
             full[spec.id] = _read_file_layer(files[spec.id], spec.id, disk, pending)
@@ -223,3 +299,9 @@ def _display(layer_id: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if layer_id in SLIVER_FREE_LAYERS:
         shown = remove_slivers(shown)[0]
     return shown
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--keep-derived"] and len(sys.argv) >= 3:
+        sys.exit(_keep_derived(sys.argv[2], sys.argv[3:]))
+    sys.exit("usage: python -m layers.data --keep-derived CACHE_DIR LAYER=PATH ...")

@@ -216,15 +216,24 @@ def test_a_restart_reads_the_derived_layers_and_their_display_copies_from_disk(s
     data_dir = tmp_path / "data"
     shutil.copytree(Path(__file__).resolve().parent.parent / "data", data_dir)
     settings = load_settings({"BORDER_BRIEF_DATA_DIR": str(data_dir), "BORDER_BRIEF_CACHE_DIR": str(cache)})
+    # The very first start: a helper process validates the derived layers while this one reads the store.
+    validated_here = []
+    real_load_layer = data.load_layer
+    monkeypatch.setattr(data, "load_layer", lambda path, layer_id: validated_here.append(layer_id) or real_load_layer(path, layer_id))
     first = Store(store.url)
     first.use_snapshot_cache(cache)
     try:
         expected = data.load_layer_data(settings, first)
     finally:
         first.close()
+    monkeypatch.undo()
     _join_snapshot_threads()
     kept = sorted(p.stem for p in (cache / "derived").glob("*.pickle"))
     assert kept == ["file-air_safety_zone", "file-border", "file-countries", "file-ground_safety_zone"]
+    assert validated_here == [], "the helper process validated the derived layers, not this one"
+    for layer in ("countries", "border", "ground_safety_zone", "air_safety_zone"):
+        assert_geodataframe_equal(expected.full[layer], data.load_layer(settings.data_dir / f"{layer}.geojson", layer))
+        assert_geodataframe_equal(expected.display[layer], data._display(layer, expected.full[layer]))
 
     # A new process: nothing in memory. Validation and simplification must not run for the kept layers.
     monkeypatch.setattr(data, "_FILE_MEMO", {})
@@ -245,19 +254,59 @@ def test_a_restart_reads_the_derived_layers_and_their_display_copies_from_disk(s
         assert_geodataframe_equal(again.full[layer], expected.full[layer])
         assert_geodataframe_equal(again.display[layer], expected.display[layer])
 
-    # A changed file is read and validated again, never served from the disk.
+    # A changed file is read and validated again (by the helper), never served from the disk.
     monkeypatch.undo()
+    from store.snapshots import SnapshotCache
+
+    kept_files = {p.name: p.stat().st_mtime_ns for p in (cache / "derived").glob("*.pickle")}
     border = data_dir / "border.geojson"
+    old_digest = data._file_digest(border)
     border.write_text(border.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    new_digest = data._file_digest(border)
+    assert new_digest != old_digest
+    assert SnapshotCache(cache).load_object("file-border", new_digest) is None
     monkeypatch.setattr(data, "_FILE_MEMO", {})
     monkeypatch.setattr(data, "_DERIVED_MEMO", {})
-    read = []
-    real_load = data.load_layer
-    monkeypatch.setattr(data, "load_layer", lambda path, layer_id: read.append(layer_id) or real_load(path, layer_id))
     third = Store(store.url)
     third.use_snapshot_cache(cache)
     try:
         data.load_layer_data(settings, third)
     finally:
         third.close()
-    assert read == ["border"]
+    _join_snapshot_threads()
+    assert SnapshotCache(cache).load_object("file-border", new_digest) is not None
+    assert SnapshotCache(cache).load_object("file-border", old_digest) is None
+    now = {p.name: p.stat().st_mtime_ns for p in (cache / "derived").glob("*.pickle")}
+    assert [name for name in now if now[name] != kept_files[name]] == ["file-border.pickle"]
+
+
+def test_when_the_helper_process_fails_the_load_does_the_derived_layers_itself(store, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from geopandas.testing import assert_geodataframe_equal
+
+    import layers.data as data
+    from layers.config import load_settings
+
+    monkeypatch.setattr(data, "_FILE_MEMO", {})
+    monkeypatch.setattr(data, "_DERIVED_MEMO", {})
+    started = []
+
+    def failing_helper(disk, wanted):
+        started.append(sorted(wanted))
+        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+
+    monkeypatch.setattr(data, "_start_helper", failing_helper)
+    settings = load_settings({"BORDER_BRIEF_CACHE_DIR": str(tmp_path / "cache")})
+    other = Store(store.url)
+    other.use_snapshot_cache(tmp_path / "cache")
+    try:
+        loaded = data.load_layer_data(settings, other)
+    finally:
+        other.close()
+    assert started == [["air_safety_zone", "border", "countries", "ground_safety_zone"]]
+    for layer in ("countries", "border", "ground_safety_zone", "air_safety_zone"):
+        assert_geodataframe_equal(loaded.full[layer], data.load_layer(settings.data_dir / f"{layer}.geojson", layer))
+    _join_snapshot_threads()
+    assert len(list((tmp_path / "cache" / "derived").glob("file-*.pickle"))) == 4, "kept by this process instead"
