@@ -299,10 +299,11 @@ _OURS_MARKER_PIXEL = """
 })
 """
 
-_PANEL_SHOWS = """
-(title) => { const el = document.querySelector('.st-key-bb_panel');
-             return !!el && el.innerText.includes(title); }
-"""
+# The panel shows an event under its title as a heading; with nothing selected it lists the
+# window's events (the feed, whose buttons carry every title), so only a heading counts.
+_PANEL_HEADING_JS = ("Array.from(document.querySelectorAll('.st-key-bb_panel h2'))"
+                     ".some((h) => h.innerText.includes(title))")
+_PANEL_SHOWS = "(title) => " + _PANEL_HEADING_JS
 
 
 def _loaded_map_frame(page, deadline: float, poll_s: float = 0.05):
@@ -365,8 +366,7 @@ def measure_ours(url: str, event_id: str, title: str, limit_s: float, warmup_lim
             # open the map's pick list; choosing the event there is part of the click.
             pick = frame.locator(f'.bb-pick button[data-bb-pick="events|{event_id}"]')
             shown = page.wait_for_function(
-                "([title, frameSel]) => { const el = document.querySelector('.st-key-bb_panel');"
-                " if (el && el.innerText.includes(title)) return 'panel';"
+                "([title, frameSel]) => { if (" + _PANEL_HEADING_JS + ") return 'panel';"
                 " const f = document.querySelector(frameSel); const d = f && f.contentDocument;"
                 " return d && d.querySelector('.bb-pick') ? 'pick' : false; }",
                 arg=[title, MAP_FRAME], timeout=limit_s * 1000, polling="raf",
