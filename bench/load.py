@@ -21,6 +21,20 @@ is recorded. An exception shown by the app, a failed render or a failed reconnec
 **error**. Replicas' resident memory and CPU come from /proc (``--pids``, or ``--team-dir`` for
 scripts/run-team.sh's pid files, or the process listening on the URL's port).
 
+**Failover** (``--kill-after S`` with ``--team-dir``): S seconds into the run the replica serving
+the most sessions (by the ``X-Border-Brief-Replica`` header nginx adds) is SIGKILLed from its pid
+file; the report's ``failover`` object says which, how many sessions it served, how many of them
+reconnected (to which replica) and how long after the kill each was rendered again (p50/max), and
+counts errors on its sessions and on the others separately. A session notices a closed socket
+at once (also while thinking), as a browser does; a reconnected session must show the event its
+URL names again, or that is an error.
+
+**Reality check** (``--compare-browser``): one protocol session and one headless Chromium
+(bench/browser.py: only loopback requests) click the same events on the same server, one after
+the other; the browser's click → panel less streamlit-folium's 250 ms debounce is set against
+this tool's click, with the browser side split in the page's own clock (click → BackMsg sent,
+BackMsg → title in the panel).
+
 Bounded: only loopback URLs; at most ``MAX_SESSIONS`` sessions and ``MAX_DURATION_S`` seconds;
 every run stops by itself.
 
@@ -29,6 +43,9 @@ Examples::
     python -m bench.load --url http://127.0.0.1:8501/ --sessions 1 --duration 30
     python -m bench.load --url http://127.0.0.1:8080/ --sessions 50 --duration 120 --think 5 \\
         --team-dir var/team --json bench/results/load-latest.json
+    python -m bench.load --url http://127.0.0.1:8080/ --sessions 20 --duration 60 --think 5 \\
+        --team-dir var/team --kill-after 25
+    python -m bench.load --url http://127.0.0.1:8601/ --compare-browser --compare-rounds 4
 """
 
 from __future__ import annotations
