@@ -166,6 +166,41 @@ def test_import_refuses_without_writing_or_stores_inert_text(item, store):
         assert {k: v for k, v in kept.items() if k in feature["properties"]} == feature["properties"], "stored exactly as written"
 
 
+# Inputs whose structure alone refuses them: the server's own interpreter never parses them
+# (the first 64 KB are looked at in the server, the rest in a low-priority child; issue 18).
+STRUCTURAL = {
+    "empty.geojson": r"not valid JSON \(line 1, column 1",
+    "truncated.geojson": r"not valid JSON \(line 33, column 2",
+    "latin-1-encoded.geojson": "not UTF-8 text",
+    "utf-16-encoded.geojson": r"not UTF-8 text \(byte 0\)",
+    "not-a-feature-collection.geojson": "must be a GeoJSON FeatureCollection",
+    "feature-not-object.geojson": r"features #0, #1, #2 are not GeoJSON features with properties and a geometry$",
+    "deep-nesting-100000": "nested too deeply",
+    "deep-nesting-in-a-property": "nested too deeply",
+    "integer-5000-digits": "number too long",
+    "integer-5000-digits-coordinate": "number too long",
+    "giant-feature-array": r"features #0, .*#9 are not GeoJSON features .*\(the check stopped at the 10th",
+    "oversized-file": "the limit is 20 MB",
+}
+
+
+@pytest.mark.parametrize("item", [i for i in EVERYTHING if i.name in STRUCTURAL], ids=str)
+def test_structurally_broken_inputs_are_refused_before_the_server_parses_them(item, monkeypatch):
+    from store import importing
+
+    def server_parse(*args, **kwargs):
+        raise AssertionError(f"the server parsed {item.name}")
+
+    monkeypatch.setattr(importing, "_load_document", server_parse)
+    with pytest.raises(ImportFileError, match=STRUCTURAL[item.name]) as refused:
+        parse_import(item.data, item.name, layer=item.layer)
+    _assert_clear(str(refused.value))
+
+
+def test_every_structural_input_named_is_in_the_corpus():
+    assert set(STRUCTURAL) <= {item.name for item in EVERYTHING}
+
+
 def _cli(*args: str, url: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "BORDER_BRIEF_DATABASE_URL": url}
     return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
