@@ -17,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.run import DEFAULT_LIMIT_S, DEFAULT_SIZES, REAL, report, run, table, targets, targets_table
+from bench.run import (DEFAULT_LIMIT_S, DEFAULT_SIZES, REAL, first_paint_targets, report, run, table, targets,
+                       targets_table)
 
 
 def _sizes(text: str) -> list[int | str]:
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows)
     if found:
         text += "\n\n" + targets_table(found)
+    painted = first_paint_targets(rows)
+    if painted:
+        text += "\n\n" + targets_table(painted, heading="first paint (issue 13)")
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
     report(rows, text, elapsed=elapsed, json_path=args.json, md_path=args.md, title="Benchmark results",
            command=command, extra=f", time limit {args.limit:g} s per measurement")

@@ -87,7 +87,7 @@ def stop(process: subprocess.Popen | None) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_app(events_file: Path, log_path: Path):
+def streamlit_app(events_file: Path, log_path: Path, script: str = "app.py"):
     """The real app on 127.0.0.1 with ``events_file`` as its catalogue; yields ``(url, pid)``.
 
     The app gets a new SQLite store next to the log, seeded from ``events_file`` on its first
@@ -97,11 +97,12 @@ def streamlit_app(events_file: Path, log_path: Path):
     store = log_path.with_suffix(".sqlite")
     for stale in (store, Path(f"{store}-wal"), Path(f"{store}-shm")):
         stale.unlink(missing_ok=True)
-    env = {**os.environ, "BORDER_BRIEF_EVENTS_FILE": str(events_file), "BORDER_BRIEF_DATABASE_URL": f"sqlite:///{store}"}
+    env = {**os.environ, "BORDER_BRIEF_EVENTS_FILE": str(events_file), "BORDER_BRIEF_DATABASE_URL": f"sqlite:///{store}",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     for name in ("BORDER_BRIEF_TILE_URL", "BORDER_BRIEF_ASSETS", "BORDER_BRIEF_ASSET_URL", "BORDER_BRIEF_BASEMAP"):
         env.pop(name, None)
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", script,
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
@@ -335,6 +336,22 @@ def _open_ours(browser, url: str, limit_s: float, result: BrowserResult):
         context.close()
         raise TimeoutError(f"map not loaded within {limit_s:g} s")
     return context, page, frame, time.perf_counter() - started
+
+
+def measure_floor(url: str, limit_s: float) -> BrowserResult:
+    """bench/floor_app.py: a warm-up visit, then a fresh visit timed until its map exists."""
+    result = BrowserResult()
+    with chromium() as browser:
+        for warmup in (True, False):
+            try:
+                context, _page, _frame, seconds = _open_ours(browser, url + "/", limit_s, result)
+                context.close()
+            except Exception as exc:  # noqa: BLE001
+                result.notes.append(f"floor page not loaded within {limit_s:g} s ({type(exc).__name__})")
+                return result
+            if not warmup:
+                result.interactive_s = seconds
+    return result
 
 
 def measure_ours(url: str, event_id: str, title: str, limit_s: float, warmup_limit_s: float) -> BrowserResult:

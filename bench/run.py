@@ -142,13 +142,44 @@ def _browser(impl, n, workdir, events_file, out, target_id, target_title, limit_
     return result
 
 
+#: The floor row's impl: Streamlit and the map component alone (bench/floor_app.py).
+FLOOR = "floor"
+
+
+def floor_row(workdir: Path, limit_s: float) -> dict:
+    """The first paint of a Streamlit page holding only the map component with an empty map."""
+    from bench import browser as chrome
+
+    row = {key: None for key in ROW_KEYS} | {"events": 0, "impl": FLOOR, "catalogue": "none",
+                                               "notes": ["Streamlit + the map component, no layers (bench/floor_app.py)"]}
+    # Streamlit serves /app/static/ from the folder of the script it runs: the floor page runs
+    # from a folder of its own whose static/ is the app's (the same local Leaflet files).
+    folder = workdir / "floor"
+    folder.mkdir(exist_ok=True)
+    script = folder / "floor_app.py"
+    script.write_text((Path(__file__).resolve().parent / "floor_app.py").read_text(encoding="utf-8"), encoding="utf-8")
+    if not (folder / "static").exists():
+        (folder / "static").symlink_to(REAL_CATALOGUE.parent.parent / "static", target_is_directory=True)
+    with chrome.streamlit_app(REAL_CATALOGUE, workdir / "streamlit-floor.log", script=str(script)) as (url, pid):
+        result = chrome.measure_floor(url, limit_s)
+        rss_kb = proc_status_kb("VmRSS", pid)
+    row["interactive_s"] = result.interactive_s
+    row["server_rss_mb"] = rss_kb / 1024 if rss_kb else None
+    row["notes"].extend(result.notes)
+    log(f"floor: interactive {row['interactive_s']} s")
+    return row
+
+
 def run(sizes=DEFAULT_SIZES, *, browser: bool = True, limit_s: float = DEFAULT_LIMIT_S,
         impls: tuple[str, ...] = ("ours", "baseline"), workdir: Path | None = None) -> list[dict]:
-    """Measure every size; returns the rows (see ROW_KEYS, plus ``notes``)."""
+    """Measure every size; returns the rows (see ROW_KEYS, plus ``notes``). With the browser and
+    our implementation, the first row is the floor (:func:`floor_row`)."""
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bb-bench-") as tmp:
         base = Path(workdir or tmp)
         base.mkdir(parents=True, exist_ok=True)
+        if browser and "ours" in impls:
+            rows.append(floor_row(base, limit_s))
         for n in sizes:
             rows.extend(bench_size(n, base, browser=browser, limit_s=limit_s, impls=impls))
     return rows
@@ -170,6 +201,7 @@ def table(rows: list[dict]) -> str:
         payload = None if r["payload_bytes"] is None else r["payload_bytes"] / 1e6
         notes = "; ".join(r.get("notes") or []).replace("|", "/")
         events = f"{r['events']:,}" + (" (real catalogue)" if r.get("catalogue") == "real" else "")
+        events = "—" if r["impl"] == FLOOR else events
         lines.append(
             f"| {events} | {r['impl']} | {_fmt(r['build_s'])} | {_fmt(payload)} | "
             f"{_fmt(r['interactive_s'])} | {_fmt(r['click_to_panel_s'])} | {_fmt(r.get('build_mem_mb'), 0)} | "
@@ -207,6 +239,37 @@ def targets(rows: list[dict], limit_s: float) -> list[tuple[str, bool | None, st
             ratio = base[key] / ours[key] if ours[key] else float("inf")
             found.append((f"{label} ≤ 1/5 of baseline", ratio >= TARGET_BASELINE_FACTOR,
                           f"baseline/ours = {ratio:.1f}×"))
+    return found
+
+
+# Issue 13's first-paint targets.
+TARGET_INTERACTIVE_SMALL_S = 1.5  # the real catalogue and the 10-event row
+TARGET_INTERACTIVE_LARGE_S = 2.5  # 100,000 events
+TARGET_REAL_PAYLOAD_BYTES = 600_000
+
+
+def first_paint_targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
+    """Issue 13's targets (real catalogue, 10 and 100,000 events), with the floor beside them."""
+    def row(events, impl="ours"):
+        return next((r for r in rows if r["impl"] == impl and (r["events"] == events or r.get("catalogue") == events)), None)
+
+    floor = row(0, FLOOR)
+    floor_text = f"; the floor (Streamlit + the map component alone) {_fmt(floor['interactive_s'])} s" if floor else ""
+    found = []
+    for label, r, bound in (("real catalogue interactive ≤ 1.5 s", row("real"), TARGET_INTERACTIVE_SMALL_S),
+                            ("10 events interactive ≤ 1.5 s", row(10), TARGET_INTERACTIVE_SMALL_S),
+                            ("100,000 events interactive ≤ 2.5 s", row(TARGET_EVENTS), TARGET_INTERACTIVE_LARGE_S)):
+        if r is not None:
+            value = r["interactive_s"]
+            found.append((label, None if value is None else value <= bound, f"{_fmt(value)} s{floor_text}"))
+    real = row("real")
+    if real is not None and real["payload_bytes"] is not None:
+        found.append(("real catalogue payload ≤ 600 KB", real["payload_bytes"] <= TARGET_REAL_PAYLOAD_BYTES,
+                      f"{real['payload_bytes'] / 1000:.0f} KB"))
+    clicks = [r for r in rows if r["impl"] == "ours" and r["click_to_panel_s"] is not None]
+    if clicks:
+        worst = max(r["click_to_panel_s"] for r in clicks)
+        found.append(("click → panel ≤ 1 s at every size", worst <= TARGET_CLICK_S, f"slowest {worst:.2f} s"))
     return found
 
 
