@@ -149,6 +149,13 @@ def test_a_child_that_runs_out_of_memory_becomes_a_clear_message(monkeypatch):
         check_outline(data, "big.geojson")
 
 
+def test_a_child_that_takes_too_long_is_stopped_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr(importing, "CHECK_TIMEOUT_S", 0.001)
+    data = b'{"type":"FeatureCollection","features":[' + b",".join([MINIMAL] * 1000) + b"]}"
+    with pytest.raises(ImportFileError, match=r"slow\.geojson took too long to read as GeoJSON; check the file or split it"):
+        check_outline(data, "slow.geojson")
+
+
 def test_the_child_runs_at_the_lowest_cpu_priority():
     verdict = run_check(b'{"type":"FeatureCollection","features":[]}')
     assert verdict == {"ok": True, "features": 0, "nice": jsoncheck.LOWEST_PRIORITY}
