@@ -118,6 +118,9 @@ def _refusal(verdict: dict, name: str) -> str:
         shown = ", ".join(f"#{i}" for i in first) + (f" and {count - len(first)} more" if count > len(first) else "")
         stopped = f" (the check stopped at the {len(first)}th; there may be more)" if verdict.get("stopped") else ""
         return f"{name}: features {shown} are not GeoJSON features with properties and a geometry{stopped}"
+    if kind == "members":
+        return (f"{name} has more than {verdict.get('count', 0):,} members at its top level; a FeatureCollection "
+                "has a few (type, features, perhaps bbox or name)")
     if kind == "memory":
         return f"{name} needs too much memory to read as GeoJSON; split the file"
     return f"{name} must be a GeoJSON FeatureCollection with a 'features' list"

@@ -13,7 +13,8 @@ files that passed, so a hostile file costs the server no parsing at all.
 The check does not build the document. It walks the top-level object member by member and
 the ``features`` array item by item (the standard library's C scanner decodes one item at a
 time, and the item is dropped once looked at), and it stops as soon as the verdict is
-certain: at the tenth item that is not a feature, or at the item past the feature limit. A
+certain: at the tenth item that is not a feature, at the item past the feature limit, or at
+the member past :data:`MAX_MEMBERS` at the top level. A
 file of ten million ``0`` items is refused after its first ten, in microseconds, instead of
 after a second-long ``json.loads`` of the whole array; the child reads only the file's first
 64 KB (:data:`HEAD_BYTES`) for that. A file that passes has been decoded completely (every
@@ -33,6 +34,7 @@ from json.decoder import WHITESPACE, JSONDecodeError, scanstring
 
 LOWEST_PRIORITY = 19  # the highest niceness: runs only when nothing else wants the CPU
 SHOWN = 10  # the check stops at this many items that are not features and names them
+MAX_MEMBERS = 1_000  # a FeatureCollection has a few top-level members (type, features, bbox, crs, name...)
 HEAD_BYTES = 65_536  # read and looked at first: most hostile files are certain to be refused by then
 
 _DECODER = json.JSONDecoder()
@@ -99,7 +101,11 @@ def _walk(text: str, max_features: int) -> dict:
     idx = _skip(text, idx + 1)
     if text.startswith("}", idx):
         return {"ok": False, "kind": "not_collection"}
+    count = 0
     while True:
+        count += 1
+        if count > MAX_MEMBERS:  # millions of tiny members would each cost this loop a turn
+            raise Refused({"kind": "members", "count": MAX_MEMBERS, "stopped": True})
         if not text.startswith('"', idx):
             raise JSONDecodeError("Expecting property name enclosed in double quotes", text, idx)
         key, idx = scanstring(text, idx + 1)

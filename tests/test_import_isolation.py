@@ -97,6 +97,15 @@ def test_a_few_items_that_are_not_features_are_all_named(no_parse_here):
     assert str(refused.value) == "few.geojson: features #2, #5, #9 are not GeoJSON features with properties and a geometry"
 
 
+def test_a_top_level_object_with_thousands_of_members_is_refused_without_walking_them_all(no_parse_here):
+    members = b",".join(b'"m%d":0' % i for i in range(500_000))
+    data = b'{"type":"FeatureCollection","features":[],' + members + b',"broken"}'  # a whole parse: a JSON error
+    verdict = run_check(data)
+    assert verdict is not None and (verdict["kind"], verdict["count"]) == ("members", jsoncheck.MAX_MEMBERS)
+    with pytest.raises(ImportFileError, match=r"has more than 1,000 members at its top level"):
+        parse_import(data, "members.geojson")
+
+
 def test_every_features_member_is_checked_not_only_the_last(no_parse_here):
     data = b'{"features":[0],"type":"FeatureCollection","features":[' + MINIMAL + b"]}"
     with pytest.raises(ImportFileError, match=r"features #0 are not GeoJSON features"):
