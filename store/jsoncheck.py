@@ -158,16 +158,19 @@ def head_verdict(head: bytes, max_features: int) -> dict | None:
     """A refusal certain from the file's first bytes alone, or None (then the whole file is read).
 
     Only a refusal is taken from the head: items that are not features, or too many, are
-    certain once they have been decoded whole, whatever follows. Anything else (a head cut in
-    the middle of an item reads as broken JSON) means "read on".
+    certain once they have been decoded whole, whatever follows, and so is a document that is
+    not an object. Anything else (a head cut in the middle of an item reads as broken JSON)
+    means "read on".
     """
     try:
-        _walk(codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False), max_features)
+        result = _walk(codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False), max_features)
     except Refused as refused:
         return {"ok": False, **refused.verdict}
     except (ValueError, RecursionError):  # JSON and encoding errors included: the whole file decides
         return None
-    return None
+    # A document the head refuses whole (an array, a bare value, an object without the right
+    # members) is refused whatever follows; one that looks right goes on to the full check.
+    return None if result.get("ok") else result
 
 
 def lower_priority() -> int:

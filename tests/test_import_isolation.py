@@ -51,6 +51,8 @@ def test_a_refusal_certain_from_the_first_64_kb_needs_no_child_process(no_parse_
     monkeypatch.setattr(importing, "run_check", no_child)
     with pytest.raises(ImportFileError, match=r"features #0, #1, .*#9 are not GeoJSON features"):
         parse_import(ZEROS, "hostile.geojson")
+    with pytest.raises(ImportFileError, match=r"array\.geojson must be a GeoJSON FeatureCollection"):
+        parse_import(b"[" + b",".join([b"0"] * 300_000) + b"]", "array.geojson")
     with pytest.raises(AssertionError, match="a child process was started"):  # a file that looks right goes on to the child
         parse_import(b'{"type":"FeatureCollection","features":[' + MINIMAL + b"]}", "ok.geojson")
 
