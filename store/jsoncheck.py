@@ -101,10 +101,10 @@ def _walk(text: str, max_features: int) -> dict:
     idx = _skip(text, idx + 1)
     if text.startswith("}", idx):
         return {"ok": False, "kind": "not_collection"}
-    count = 0
+    seen = 0
     while True:
-        count += 1
-        if count > MAX_MEMBERS:  # millions of tiny members would each cost this loop a turn
+        seen += 1
+        if seen > MAX_MEMBERS:  # millions of tiny members would each cost this loop a turn
             raise Refused({"kind": "members", "count": MAX_MEMBERS, "stopped": True})
         if not text.startswith('"', idx):
             raise JSONDecodeError("Expecting property name enclosed in double quotes", text, idx)
@@ -114,8 +114,8 @@ def _walk(text: str, max_features: int) -> dict:
             raise JSONDecodeError("Expecting ':' delimiter", text, idx)
         idx = _skip(text, idx + 1)
         if key == "features" and text.startswith("[", idx):
-            count, idx = _walk_features(text, idx, max_features)
-            members[key] = ("list", count)
+            items, idx = _walk_features(text, idx, max_features)
+            members[key] = ("list", items)
         else:
             value, idx = _DECODER.raw_decode(text, idx)
             members[key] = ("value", value if key == "type" else None)

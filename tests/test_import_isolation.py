@@ -108,6 +108,11 @@ def test_a_top_level_object_with_thousands_of_members_is_refused_without_walking
         parse_import(data, "members.geojson")
 
 
+def test_members_after_a_long_features_list_are_fine():
+    data = (b'{"features":[' + b",".join([MINIMAL] * 2_000) + b'],"type":"FeatureCollection","name":"x","bbox":[0,0,1,1]}')
+    assert run_check(data) == {"ok": True, "features": 2_000, "nice": jsoncheck.LOWEST_PRIORITY}
+
+
 def test_every_features_member_is_checked_not_only_the_last(no_parse_here):
     data = b'{"features":[0],"type":"FeatureCollection","features":[' + MINIMAL + b"]}"
     with pytest.raises(ImportFileError, match=r"features #0 are not GeoJSON features"):
