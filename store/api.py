@@ -128,26 +128,22 @@ def _shapes(values: Sequence[Any]) -> list:
     """Geometries as read back: EWKB elements from PostGIS, EWKT text from SQLite."""
     out: list = [None] * len(values)
     # Points, most of the catalogue, are written as "SRID=4326;POINT (x y)" (see _ewkts):
-    # reading the two numbers directly is about ten times faster than GEOS's WKT reader.
-    point_rows, xy = [], []
-    texts = []
-    for i, value in enumerate(values):
-        if not isinstance(value, str):
-            continue
-        if value.startswith(_POINT_PREFIX) and value.endswith(")"):
-            parts = value[len(_POINT_PREFIX):-1].split(" ")
-            if len(parts) == 2:
-                try:
-                    xy.append((float(parts[0]), float(parts[1])))
-                    point_rows.append(i)
-                    continue
-                except ValueError:
-                    pass
-        texts.append((i, value.split(";", 1)[-1]))
-    if point_rows:
-        for i, geometry in zip(point_rows, shapely.points(np.array(xy, dtype=float))):
-            out[i] = geometry
-    binary = [(i, bytes(value.data)) for i, value in enumerate(values) if value is not None and not isinstance(value, str)]
+    # their two numbers are read by Arrow's regular expression and number parser for the
+    # whole column at once (exact: shortest round-trip decimals parse back to the same
+    # doubles), about ten times faster than GEOS's WKT reader and than a loop in Python.
+    texts = [(i, value) for i, value in enumerate(values) if isinstance(value, str)]
+    if texts:
+        matched = _point_numbers([value for _, value in texts])
+        if matched is not None:
+            found, x, y = matched
+            rows = np.flatnonzero(found)
+            for k, geometry in zip(rows, shapely.points(x[rows], y[rows])):
+                out[texts[k][0]] = geometry
+            texts = [texts[k] for k in np.flatnonzero(~found)]
+        texts = [(i, value.split(";", 1)[-1]) for i, value in texts]
+    # PostGIS: WKBElements through SQLAlchemy, plain EWKB bytes through the driver's cursor.
+    binary = [(i, bytes(getattr(value, "data", value))) for i, value in enumerate(values)
+              if value is not None and not isinstance(value, str)]
     # One vectorised shapely call per kind instead of one call per row.
     for pairs, read in ((texts, shapely.from_wkt), (binary, shapely.from_wkb)):
         if pairs:
@@ -158,7 +154,32 @@ def _shapes(values: Sequence[Any]) -> list:
     return out
 
 
-_POINT_PREFIX = "SRID=4326;POINT ("
+_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+_POINT_TEXT = rf"^SRID=4326;POINT \((?P<x>{_NUMBER}) (?P<y>{_NUMBER})\)$"
+
+
+def _point_numbers(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(is a point, x, y) for EWKT texts, or None if Arrow could not read them (then GEOS does)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        parts = pc.extract_regex(pa.array(texts, type=pa.string()), _POINT_TEXT)
+        found = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+        x = pc.cast(pc.struct_field(parts, "x"), pa.float64()).to_numpy(zero_copy_only=False)
+        y = pc.cast(pc.struct_field(parts, "y"), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, ValueError):
+        return None
+    return found.astype(bool), x, y
+
+
+def _json_array(texts: list[str]) -> str:
+    """``"[" + ",".join(texts) + "]"`` with one copy of the (large) text instead of three."""
+    if not texts:
+        return "[]"
+    texts[0] = "[" + texts[0]
+    texts[-1] = texts[-1] + "]"
+    return ",".join(texts)
 
 
 def _plain_rows(connection: sa.Connection, query: sa.Select) -> list[tuple]:
@@ -466,7 +487,7 @@ class Store:
     def _rows_frame(self, layer: str, rows: Sequence[Any]) -> gpd.GeoDataFrame:
         """A frame from (properties as JSON text, geometry) rows, decoded in one call."""
         with _bulk():
-            records = json.loads("[" + ",".join([row[0] for row in rows]) + "]")
+            records = json.loads(_json_array([row[0] for row in rows]))
             geometries = _shapes([row[1] for row in rows])
             frame = gpd.GeoDataFrame(records, geometry=geometries, crs=4326)
         if frame.empty:

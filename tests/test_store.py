@@ -356,3 +356,27 @@ def test_changes_since_lists_new_changed_and_retired_features(store):
         ("events", BANJSKA): "changed",
         ("events", events[7]["properties"]["id"]): "retired",
     }
+
+
+def test_geometries_read_back_from_ewkt_are_exact_for_points_and_other_kinds():
+    """store.api._shapes: the column-wise point reader gives the same doubles as GEOS's WKT reader."""
+    import numpy as np
+    import shapely
+
+    from store.api import _ewkts, _shapes
+
+    rng = np.random.default_rng(11)
+    xy = np.column_stack([rng.uniform(18.0, 23.0, 500), rng.uniform(41.0, 44.0, 500)])
+    xy[0] = (20.0, 42.0)  # integers are written without a decimal point
+    xy[1] = (1e-7, -3.5e-12)  # exponents
+    geometries = [{"type": "Point", "coordinates": [float(x), float(y)]} for x, y in xy]
+    geometries.append({"type": "Polygon", "coordinates": [[[20, 42], [21, 42], [21, 43], [20, 42]]]})
+    texts = _ewkts(geometries) + ["SRID=4326;POINT Z (20 42 7)", "SRID=4326;MULTIPOINT ((20 42), (21 43))", None]
+    read = _shapes(texts)
+    assert read[-1] is None
+    for text, geometry in zip(texts[:-1], read[:-1]):
+        assert shapely.equals_exact(geometry, shapely.from_wkt(text.split(";", 1)[1]), tolerance=0), text
+        assert np.array_equal(shapely.get_coordinates(geometry, include_z=True),
+                              shapely.get_coordinates(shapely.from_wkt(text.split(";", 1)[1]), include_z=True),
+                              equal_nan=True), text
+    assert [g.x for g in read[:500]] == xy[:, 0].tolist() and [g.y for g in read[:500]] == xy[:, 1].tolist()
