@@ -160,9 +160,11 @@ _POINT_TEXT = rf"^SRID=4326;POINT \((?P<x>{_NUMBER}) (?P<y>{_NUMBER})\)$"
 
 def _point_numbers(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(is a point, x, y) for EWKT texts, or None if Arrow could not read them (then GEOS does)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    try:  # pyarrow comes with streamlit (and pandas' string columns)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return None
     try:
         parts = pc.extract_regex(pa.array(texts, type=pa.string()), _POINT_TEXT)
         found = pc.is_valid(parts).to_numpy(zero_copy_only=False)
