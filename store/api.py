@@ -130,7 +130,7 @@ def _shapes(values: Sequence[Any]) -> list:
     # Points, most of the catalogue, are written as "SRID=4326;POINT (x y)" (see _ewkts):
     # their two numbers are read by Arrow's regular expression and number parser for the
     # whole column at once (exact: shortest round-trip decimals parse back to the same
-    # doubles), about ten times faster than GEOS's WKT reader and than a loop in Python.
+    # doubles), several times faster than GEOS's WKT reader or a loop in Python.
     texts = [(i, value) for i, value in enumerate(values) if isinstance(value, str)]
     if texts:
         matched = _point_numbers([value for _, value in texts])
@@ -141,7 +141,7 @@ def _shapes(values: Sequence[Any]) -> list:
                 out[texts[k][0]] = geometry
             texts = [texts[k] for k in np.flatnonzero(~found)]
         texts = [(i, value.split(";", 1)[-1]) for i, value in texts]
-    # PostGIS: WKBElements through SQLAlchemy, plain EWKB bytes through the driver's cursor.
+    # PostGIS: EWKB, as GeoAlchemy2's WKBElements (or plain bytes).
     binary = [(i, bytes(getattr(value, "data", value))) for i, value in enumerate(values)
               if value is not None and not isinstance(value, str)]
     # One vectorised shapely call per kind instead of one call per row.
