@@ -141,10 +141,13 @@ def _start_helper(disk, wanted: dict[str, Path]) -> "subprocess.Popen | None":
         return None
 
 
-def _finish_helper(helper: "subprocess.Popen | None") -> None:
+def _finish_helper(helper: "subprocess.Popen | None", stop: bool = False) -> None:
+    """Wait for the helper (at most HELPER_TIMEOUT_S), or end it at once with ``stop``."""
     if helper is None:
         return
     try:
+        if stop:
+            helper.kill()
         helper.wait(timeout=HELPER_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         helper.kill()
@@ -252,8 +255,10 @@ def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerDa
     with store.deferred_snapshots() if store is not None else _nothing():
         try:
             read = {layer_id: store.current(layer_id) for layer_id in from_store}
-        finally:
-            _finish_helper(helper)
+        except BaseException:
+            _finish_helper(helper, stop=True)
+            raise
+        _finish_helper(helper)
         for spec in LAYERS:
             if spec.id in read:
                 full[spec.id] = read[spec.id]
