@@ -717,11 +717,16 @@ _TIMING_SCRIPT = """
   }
 })();
 """
+# The panel's text without the event feed's list (shown while nothing is selected, it holds
+# every title, so a title there is no sign of a selection).
+_PANEL_TEXT_JS = ("const el = document.querySelector('.st-key-bb_panel'); const feed = el && "
+                  "el.querySelector('.st-key-bb_feed_list'); const shown = !el ? '' : (feed ? "
+                  "el.innerText.replace(feed.innerText, '') : el.innerText);")
 _PANEL_SHOWN_AT = """
-(title) => { const el = document.querySelector('.st-key-bb_panel');
-             if (!el || !el.innerText.includes(title)) return false;
+(title) => { %s
+             if (!shown.includes(title)) return false;
              return performance.timeOrigin + performance.now(); }
-"""
+""" % _PANEL_TEXT_JS
 
 
 _PAGE_NOW = "() => performance.timeOrigin + performance.now()"
@@ -757,8 +762,8 @@ def _browser_click(page, event_id: str, title: str, limit_s: float) -> tuple[flo
         # mouse click on its button) is the click that is sent, so the time runs from that one.
         try:
             shown = page.wait_for_function(
-                "([title, frameSel]) => { const el = document.querySelector('.st-key-bb_panel');"
-                " if (el && el.innerText.includes(title)) return 'panel';"
+                "([title, frameSel]) => { " + _PANEL_TEXT_JS +
+                " if (shown.includes(title)) return 'panel';"
                 " const f = document.querySelector(frameSel); const d = f && f.contentDocument;"
                 " return d && d.querySelector('.bb-pick') ? 'pick' : false; }",
                 arg=[title, bb.MAP_FRAME], timeout=(limit_s if attempt else min(limit_s, 15)) * 1000, polling="raf",
