@@ -21,9 +21,10 @@ from ui.state import AppState
 from ui.style import type_class
 from ui.text import md_escape
 
-#: How many events the feed lists at first; "Show more" adds as many again. About two panel
-#: heights: every item is a button the browser builds while the map loads (issue 13's first paint).
-FEED_PAGE = 15
+#: How many events the feed lists at first; "Show more" adds as many again. The whole real
+#: catalogue fits (a keyboard user tabs to any of its events); every item is a button the
+#: browser builds while the map loads, so it is not larger.
+FEED_PAGE = 40
 _QUERY = "bb_feed_query"
 _LIMIT = "bb_feed_limit"
 _TYPE_INDEX = {name: index for index, name in enumerate(EVENT_TYPE_COLORS)}
