@@ -206,19 +206,26 @@ done
 # browser that fails over to it, or is the first to arrive, finds it ready.
 ports=()
 for n in $(seq "$replicas"); do ports+=("$(replica_port "$n")"); done
-.venv/bin/python - "${ports[@]}" <<'PY' || die "a replica answered but could not render the app (logs: $dir/replicas/)"
+# A first render that fails is tried again (twice, each in a new session) and reported; if it
+# keeps failing, the replicas' logs end the message (their tracebacks never reach a page).
+.venv/bin/python - "${ports[@]}" <<'PY' || { tail -n 60 "$dir"/replicas/*.log >&2; die "a replica answered but could not render the app (logs: $dir/replicas/)"; }
 import asyncio, sys, urllib.parse
 from bench.load import DEFAULT_LINK, Session
 
 async def warm(port):
-    session = Session(urllib.parse.urlsplit(f"http://127.0.0.1:{port}/"), DEFAULT_LINK.lstrip("?"), timeout=240)
-    await session.connect()
-    try:
-        render = await session.rerun()
-    finally:
-        await session.close()
-    if render.status != "FINISHED_SUCCESSFULLY" or render.exceptions or not render.component_id:
-        sys.exit(f"run-team: replica {port}: {render.status} {render.exceptions[:1]}")
+    for attempt in range(3):
+        session = Session(urllib.parse.urlsplit(f"http://127.0.0.1:{port}/"), DEFAULT_LINK.lstrip("?"), timeout=240)
+        await session.connect()
+        try:
+            render = await session.rerun()
+        finally:
+            await session.close()
+        if render.status == "FINISHED_SUCCESSFULLY" and not render.exceptions and render.component_id:
+            return
+        print(f"run-team: replica {port}: first render failed ({render.status} {render.exceptions[:1]})"
+              + ("; trying again" if attempt < 2 else ""), file=sys.stderr)
+        await asyncio.sleep(2)
+    sys.exit(f"run-team: replica {port} could not render the app three times")
 
 async def main():
     await asyncio.gather(*(warm(int(port)) for port in sys.argv[1:]))
