@@ -463,7 +463,13 @@ def test_a_briefing_prepared_with_the_app_alone(context, browser, app_url, layer
     page, _ = open_page(context, app_url + "/")
     wait_for_app(page)
     wait_for_map(page)
-    # the app opens with its default layers: nothing chosen for the user beforehand
+    # the app opens with its default layers: nothing chosen for the user beforehand (the map can
+    # be ready before the browser has drawn the whole sidebar: wait for its last layer box)
+    page.wait_for_function(
+        """([sel, last]) => [...document.querySelectorAll(sel + ' [data-testid="stCheckbox"]')]
+                            .some(c => c.innerText.trim() === last)""",
+        arg=[SIDEBAR, "Air Safety Zone (25 km, 1999)"], timeout=60_000,
+    )
     boxes = layer_checkboxes(page)
     assert boxes["Events"] and boxes["KFOR deployment areas"] and boxes["Serbian deployments (reported)"]
     assert not boxes[GROUND_ZONE_TITLE] and not boxes["Air Safety Zone (25 km, 1999)"]
