@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import gc
 import json
+import logging
 import math
 import secrets
 import threading
@@ -30,11 +31,13 @@ from shapely.geometry import mapping, shape
 
 from geo.events import LAYER_ID as EVENTS, parse_events
 from geo.io import LayerValidationError, Problem, features_to_frame, parse_layer, problem_list
-from store import db
+from store import copies, db
 from store.access import Identity, may_undo, writer
 from store.acled import passed_validation
 from store.errors import StoreError
-from store.schema import batches, heads, revisions, store_meta
+from store.schema import batches, heads, layer_copies, revisions, store_meta
+
+_log = logging.getLogger(__name__)
 
 EDITABLE_LAYERS = ("events", "places", "kfor_areas", "serbian_deployments")
 CATALOGUE_AUTHOR = "catalogue"
@@ -304,6 +307,7 @@ class _Snapshot:
     version: int
     frame: gpd.GeoDataFrame
     head_rows: dict  # feature id -> revisions.id of its head
+    moved: int = 0  # features added, changed or retired since the frame it was brought up to date from
 
 
 class Store:
@@ -324,6 +328,10 @@ class Store:
         self._disk_lock = threading.Lock()
         self._deferring = 0
         self._pending_disk: dict[str, _Snapshot] = {}
+        # The layers' column-wise copies in the database (store/copies.py): writes held back
+        # with the disk snapshots, and the version each layer's copy was last written at.
+        self._pending_copy: dict[str, _Snapshot] = {}
+        self._copy_written: dict[str, int] = {}
         self._instance: int | None = None
 
     def close(self) -> None:
@@ -380,11 +388,19 @@ class Store:
                 version = int(connection.execute(sa.select(store_meta.c.value).where(store_meta.c.key == "version")).scalar_one())
                 if cached is not None and cached.version == version:
                     return cached.frame
+                from_copy = False
                 if cached is None:
                     cached = self._disk_snapshot(layer)
+                if cached is None:
+                    cached = self._copy_snapshot(connection, layer)
+                    from_copy = cached is not None
                 snapshot = self._refresh(connection, layer, cached, version) if cached is not None else None
                 if snapshot is None:
                     snapshot = self._load_snapshot(connection, layer, version)
+                    if len(snapshot.frame) >= self.COPY_MIN_FEATURES:
+                        self._keep_copy(layer, snapshot)  # the next server to start reads it
+                elif from_copy and snapshot.moved >= self.COPY_LAG:
+                    self._keep_copy(layer, snapshot)  # the copy fell far behind: write it again
             self._snapshots[layer] = snapshot
             self._keep_on_disk(layer, snapshot)
             return snapshot.frame
@@ -472,15 +488,105 @@ class Store:
         cache = self._snapshot_cache
         with self._disk_lock:
             pending, self._pending_disk = self._pending_disk, {}
-        if cache is None or not pending:
+            pending_copy, self._pending_copy = self._pending_copy, {}
+        if cache is None:
+            pending = {}
+        if not pending and not pending_copy:
             return
-        instance = self.instance()
+        instance = self.instance() if pending else 0
 
         def write() -> None:
             for layer, snapshot in pending.items():
                 cache.save(instance, layer, snapshot.version, snapshot.frame, snapshot.head_rows)
+            for layer, snapshot in pending_copy.items():
+                self._write_copy(layer, snapshot)
 
-        threading.Thread(target=write, name="snapshot-" + "-".join(pending), daemon=True).start()
+        names = list(dict.fromkeys([*pending, *pending_copy]))
+        threading.Thread(target=write, name="snapshot-" + "-".join(names), daemon=True).start()
+
+    # --- the layers' column-wise copies in the database (store/copies.py) --------------
+
+    COPY_MIN_FEATURES = 2_000  # a smaller layer is read whole about as fast as from a copy
+    COPY_LAG = 1_000  # a copy this many features behind is written again
+
+    def _copy_snapshot(self, connection: sa.Connection, layer: str) -> "_Snapshot | None":
+        """The layer's copy in the database as a kept frame (to be brought up to date), or None."""
+        row = connection.execute(
+            sa.select(layer_copies.c.format, layer_copies.c.version, layer_copies.c.columns, layer_copies.c.nested)
+            .where(layer_copies.c.layer == layer)
+        ).first()
+        if row is None or row.format != copies.FORMAT:
+            return None
+        try:
+            with _bulk():
+                frame, head_rows = copies.decode(bytes(row.columns), row.nested)
+        except copies.CopyError as exc:
+            _log.warning("ignoring the %s layer's copy in the database: %s", layer, exc)
+            return None
+        with self._disk_lock:
+            self._copy_written[layer] = max(self._copy_written.get(layer, 0), int(row.version))
+        return _Snapshot(int(row.version), frame, head_rows)
+
+    def _keep_copy(self, layer: str, snapshot: "_Snapshot") -> None:
+        """Write the layer's copy in the background (after the block, inside deferred_snapshots)."""
+        with self._disk_lock:
+            if self._copy_written.get(layer, -1) >= snapshot.version:
+                return
+            self._copy_written[layer] = snapshot.version
+            self._pending_copy[layer] = snapshot
+            if self._deferring:
+                return
+        self._write_pending()
+
+    def _write_copy(self, layer: str, snapshot: "_Snapshot") -> bool:
+        """Replace the layer's copy with ``snapshot`` unless a newer one is there; False if not written."""
+        try:
+            with _bulk():
+                columns, document = copies.encode(snapshot.frame, snapshot.head_rows)
+        except copies.CopyError as exc:
+            _log.warning("the %s layer's copy was not written: %s", layer, exc)
+            return False
+        try:
+            with self._writer.begin() as connection:
+                there = connection.execute(
+                    sa.select(layer_copies.c.version).where(layer_copies.c.layer == layer)
+                ).scalar_one_or_none()
+                if there is not None and int(there) >= snapshot.version:
+                    return False
+                connection.execute(sa.delete(layer_copies).where(layer_copies.c.layer == layer))
+                connection.execute(sa.insert(layer_copies).values(
+                    layer=layer, format=copies.FORMAT, version=snapshot.version,
+                    max_row=max(snapshot.head_rows.values(), default=0), features=len(snapshot.frame),
+                    columns=columns, nested=document, written_at=_now(),
+                ))
+        except sa.exc.SQLAlchemyError as exc:  # another server wrote it at the same moment, or the store is busy
+            _log.warning("the %s layer's copy was not written: %s", layer, exc)
+            return False
+        return True
+
+    def _after_batch(self, layers: Iterable[str]) -> None:
+        """After a large batch (an import, an undo, a catalogue release, a restore): write the
+        copy of each layer it left far behind, before returning, so that a server starting
+        next reads one row instead of every feature (a save of one feature never waits for this)."""
+        for layer in layers:
+            with self._reader.connect() as connection:
+                since = connection.execute(
+                    sa.select(layer_copies.c.max_row).where(layer_copies.c.layer == layer)
+                ).scalar_one_or_none() or 0
+                behind = connection.execute(
+                    sa.select(sa.func.count()).select_from(revisions).where(revisions.c.id > since, revisions.c.layer == layer)
+                ).scalar_one()
+            if behind < self.COPY_LAG:
+                continue
+            with self.deferred_snapshots():
+                self.current(layer)
+                with self._disk_lock:
+                    self._pending_copy.pop(layer, None)
+                    snapshot = self._snapshots.get(layer)
+            if snapshot is not None and len(snapshot.frame) >= self.COPY_MIN_FEATURES:
+                self._write_copy(layer, snapshot)
+                with self._disk_lock:
+                    self._copy_written[layer] = max(self._copy_written.get(layer, 0), snapshot.version)
 
     def _snapshot_lock(self, layer: str) -> threading.Lock:
         with self._snapshot_locks_guard:
@@ -543,7 +649,7 @@ class Store:
             frame = features_to_frame([])
         else:
             frame = self._ordered(layer, frame)
-        return _Snapshot(version, frame, head_rows)
+        return _Snapshot(version, frame, head_rows, len(gone) + len(moved))
 
     def head(self, layer: str, feature_id: str) -> tuple[dict, int] | None:
         """(feature, revision) of a live feature, or None."""
@@ -722,7 +828,10 @@ class Store:
             if dry_run:
                 with self._reader.connect() as connection:
                     return work(connection)
-            return self._run_write(work)
+            result = self._run_write(work)
+        if result.batch is not None:
+            self._after_batch([layer])
+        return result
 
     @staticmethod
     def _plan(layer: str, features: list[dict], known: dict[str, _Head]) -> tuple[list[Change], list[dict]]:
@@ -878,7 +987,9 @@ class Store:
                 self._write(connection, layer, new_batch, when, author, comment or f"undo of batch {batch_id}", rows, known)
             return new_batch
 
-        return self._run_write(work)
+        new_batch = self._run_write(work)
+        self._after_batch(EDITABLE_LAYERS)
+        return new_batch
 
     def _revisions_before(self, connection: sa.Connection, layer: str, pairs: list[tuple[str, int]]) -> dict:
         out = {}
@@ -961,7 +1072,10 @@ class Store:
         if dry_run:
             with self._reader.connect() as connection:
                 return work(connection)
-        return self._run_write(work)
+        result = self._run_write(work)
+        if result.batch is not None:
+            self._after_batch(EDITABLE_LAYERS)
+        return result
 
     def _last_by_author(self, connection: sa.Connection, layer: str, author: str) -> dict[str, tuple[dict, str]]:
         """For each feature, (properties, EWKT) of the latest live revision written by ``author``."""
@@ -1045,7 +1159,9 @@ class Store:
             connection.execute(sa.update(store_meta).where(store_meta.c.key == "version").values(value=len(batch_rows)))
             return len(revision_rows)
 
-        return self._run_write(work)
+        written = self._run_write(work)
+        self._after_batch(EDITABLE_LAYERS)
+        return written
 
 
 @dataclass(frozen=True)

@@ -117,3 +117,21 @@ web_sessions = sa.Table(
     sa.Column("expires_at", UTC_TIME, nullable=False),
     sa.Column("ended_at", UTC_TIME, nullable=True),
 )
+
+# --- the layers' column-wise copies (migration 0003, store.copies) ------------------------
+# A derived copy of each large layer's current frame, so that a server that starts with
+# nothing on its own disk reads one row instead of decoding every feature's properties.
+# Never the truth: the copy names the head revision row of every feature it holds, and a
+# reader brings it up to date from ``heads`` (features whose head moved are read again).
+layer_copies = sa.Table(
+    "layer_copies",
+    metadata,
+    sa.Column("layer", sa.String(40), primary_key=True),
+    sa.Column("format", sa.String(40), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),  # store_meta.version the frame was read at
+    sa.Column("max_row", sa.Integer, nullable=False),  # the newest revisions.id among its heads
+    sa.Column("features", sa.Integer, nullable=False),
+    sa.Column("columns", sa.LargeBinary, nullable=False),  # Arrow IPC stream: plain columns, WKB, head rows
+    sa.Column("nested", sa.Text, nullable=False),  # JSON: column order, CRS and the nested columns' values
+    sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,133 @@
+"""A layer's current frame kept column-wise in the database itself (table ``layer_copies``).
+
+A server that starts with nothing on its own disk (a new machine, a new replica, an
+emptied cache folder) would otherwise decode every feature's properties from JSON and
+build the frame from 100,000 dicts: seconds of CPU. The copy holds the same frame the
+way it is read fastest:
+
+* the plain columns (strings, numbers, booleans), the geometries as WKB and each row's
+  head revision row, as one Arrow IPC stream (read into pandas' own Arrow-backed columns
+  with no Python object per value);
+* the nested columns (actors, location, sources, claims, provenance, ...) as one JSON
+  document, decoded in one call.
+
+Both formats are data only: reading a copy cannot run code, unlike the local disk
+snapshots (:mod:`store.snapshots`), which are pickles and are therefore only read from a
+folder this user owns. A copy is never the truth: it names the head revision row of every
+feature it holds, revisions are never changed once written, and the reader brings it up
+to date from ``heads`` like any kept frame (:meth:`store.api.Store.current`). A copy that
+does not decode back to exactly the frame it was made from is not written
+(:func:`encode`); one that cannot be read is ignored (:func:`decode` raises, the caller
+reads the features instead).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import shapely
+from geopandas.testing import assert_geodataframe_equal
+
+FORMAT = "border-brief-copy/1"
+_WKB = "__wkb"
+_ROW = "__head_row"
+
+
+class CopyError(ValueError):
+    """A frame that cannot be kept as a copy, or bytes that are not a readable copy."""
+
+
+def _nested_names(frame: gpd.GeoDataFrame) -> list[str]:
+    geometry = frame.geometry.name
+    return [name for name in frame.columns if name != geometry and frame[name].dtype == object]
+
+
+def encode(frame: gpd.GeoDataFrame, head_rows: dict) -> tuple[bytes, str]:
+    """(Arrow IPC bytes, JSON text) for ``frame`` and its features' head rows.
+
+    Raises :class:`CopyError` when the frame would not come back exactly (a value JSON or
+    Arrow cannot hold as it is, an index other than 0..n-1, a feature without a head row).
+    """
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+        raise CopyError("the frame's index is not 0..n-1")
+    if "id" not in frame.columns:
+        raise CopyError("the frame has no id column")
+    geometry = frame.geometry.name
+    nested = _nested_names(frame)
+    plain = [name for name in frame.columns if name != geometry and name not in nested]
+    try:
+        rows = np.fromiter((head_rows[fid] for fid in frame["id"]), dtype=np.int64, count=len(frame))
+    except KeyError as exc:
+        raise CopyError(f"feature {exc.args[0]!r} has no head row") from None
+    if any(name in (_WKB, _ROW) for name in frame.columns):
+        raise CopyError("a column name the copy uses itself")
+    try:
+        arrays = {name: pa.array(frame[name]) for name in plain}
+        arrays[_WKB] = pa.array(shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object)), pa.large_binary())
+        arrays[_ROW] = pa.array(rows)
+        table = pa.table(arrays)
+        sink = io.BytesIO()
+        with ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        document = json.dumps({
+            "format": FORMAT,
+            "columns": list(frame.columns),
+            "geometry": geometry,
+            "crs": None if frame.crs is None else frame.crs.to_string(),
+            "nested": {name: frame[name].tolist() for name in nested},
+        }, ensure_ascii=False)
+    except (TypeError, ValueError, pa.ArrowException) as exc:
+        raise CopyError(f"the frame cannot be written column-wise: {exc}") from None
+    columns = sink.getvalue()
+    back, back_rows = decode(columns, document)
+    try:
+        assert_geodataframe_equal(back, frame, check_dtype=True, check_index_type=True, check_column_type=True,
+                                  check_frame_type=True, check_like=False, check_crs=True, check_geom_type=True)
+    except AssertionError as exc:
+        raise CopyError(f"the copy would not read back as the same frame: {str(exc)[:200]}") from None
+    # pandas' comparison takes a tuple for the list it equals; Python's does not.
+    if any(back[name].tolist() != frame[name].tolist() for name in nested):
+        raise CopyError("the copy would not read back as the same frame: a nested value changes type")
+    if back_rows != {fid: int(head_rows[fid]) for fid in frame["id"]}:
+        raise CopyError("the copy would not read back with the same head rows")
+    return columns, document
+
+
+def decode(columns: bytes, document: str) -> tuple[gpd.GeoDataFrame, dict]:
+    """(frame, head rows) from what :func:`encode` wrote. Raises :class:`CopyError` if unreadable."""
+    try:
+        meta = json.loads(document)
+        if not (isinstance(meta, dict) and meta.get("format") == FORMAT):
+            raise CopyError("not a copy in this format")
+        table = ipc.open_stream(pa.py_buffer(columns)).read_all()
+        table.validate(full=True)
+        n = table.num_rows
+        plain = table.drop_columns([_WKB, _ROW]).to_pandas()
+        names, geometry, nested = meta["columns"], meta["geometry"], meta["nested"]
+        data = {}
+        for name in names:
+            if name == geometry:
+                data[name] = gpd.GeoSeries(shapely.from_wkb(table.column(_WKB).to_numpy(zero_copy_only=False)),
+                                           crs=meta["crs"], name=name)
+            elif name in nested:
+                values = nested[name]
+                if not isinstance(values, list) or len(values) != n:
+                    raise CopyError(f"nested column {name!r} has the wrong length")
+                data[name] = pd.Series(np.fromiter(values, dtype=object, count=n), name=name, dtype=object)
+            else:
+                data[name] = plain[name]
+        frame = gpd.GeoDataFrame(data, geometry=geometry, crs=meta["crs"])
+        head_rows = dict(zip(frame["id"].tolist(), table.column(_ROW).to_pylist()))
+    except CopyError:
+        raise
+    except Exception as exc:  # truncated, foreign or damaged bytes: the caller reads the features
+        raise CopyError(f"unreadable copy: {type(exc).__name__}: {str(exc)[:200]}") from None
+    if len(head_rows) != n:
+        raise CopyError("the copy repeats a feature id")
+    return frame, head_rows
