@@ -139,18 +139,21 @@ def parse_layer(
 
     features = document["features"]
     seen_ids: dict[str, int] = {}
+    shapes: list = []  # each valid feature's geometry, read once
     for index, feature in enumerate(features):
-        problems.extend(_check_feature(feature, index, schema, source_name, seen_ids))
+        problems.extend(_check_feature(feature, index, schema, source_name, seen_ids, shapes))
     if problems:
         raise LayerValidationError(problems)
 
-    return features_to_frame(features)
+    return features_to_frame(features, shapes if len(shapes) == len(features) else None)
 
 
-def features_to_frame(features: Iterable[dict[str, Any]]) -> gpd.GeoDataFrame:
-    """Build a GeoDataFrame (EPSG:4326) from validated GeoJSON feature dicts."""
+def features_to_frame(features: Iterable[dict[str, Any]], geometries: list | None = None) -> gpd.GeoDataFrame:
+    """Build a GeoDataFrame (EPSG:4326) from validated GeoJSON feature dicts (and, when already
+    read, their shapely geometries in the same order)."""
     features = list(features)
-    geometries = [shape(f["geometry"]) for f in features]
+    if geometries is None:
+        geometries = [shape(f["geometry"]) for f in features]
     records = [dict(f.get("properties") or {}) for f in features]
     frame = gpd.GeoDataFrame(records, geometry=geometries, crs=STORAGE_CRS)
     return frame
@@ -190,7 +193,8 @@ def _feature_label(feature: Any, index: int) -> str:
 
 
 def _check_feature(
-    feature: Any, index: int, schema: LayerSchema, source_name: str, seen_ids: dict[str, int]
+    feature: Any, index: int, schema: LayerSchema, source_name: str, seen_ids: dict[str, int],
+    shapes: list | None = None,
 ) -> list[Problem]:
     label = _feature_label(feature, index)
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -210,11 +214,13 @@ def _check_feature(
             )
         else:
             seen_ids[fid] = index
-    problems.extend(_check_geometry(feature.get("geometry"), schema, source_name, label))
+    problems.extend(_check_geometry(feature.get("geometry"), schema, source_name, label, shapes))
     return problems
 
 
-def _check_geometry(geometry: Any, schema: LayerSchema, source_name: str, label: str) -> list[Problem]:
+def _check_geometry(geometry: Any, schema: LayerSchema, source_name: str, label: str,
+                    shapes: list | None = None) -> list[Problem]:
+    """The geometry's problems; a valid geometry is appended to ``shapes`` when given."""
     def problem(message: str) -> list[Problem]:
         return [Problem(source_name, label, "geometry", message)]
 
@@ -223,7 +229,7 @@ def _check_geometry(geometry: Any, schema: LayerSchema, source_name: str, label:
     if geometry["type"] not in schema.geometry_types:
         return problem(f"must be {' or '.join(schema.geometry_types)}, found {geometry['type']}")
     coordinates = geometry.get("coordinates")
-    bad = _first_bad_position(coordinates)
+    bad = None if _positions_ok(coordinates) else _first_bad_position(coordinates)
     if bad is not None:
         return problem(bad)
     try:
@@ -236,7 +242,39 @@ def _check_geometry(geometry: Any, schema: LayerSchema, source_name: str, label:
         return problem(
             f"is invalid: {explain_validity(geom)}. Repair it (e.g. shapely.make_valid or QGIS 'Fix geometries')"
         )
+    if shapes is not None:
+        shapes.append(geom)
     return []
+
+
+_NUMBERS = (int, float)  # exact types: a bool is not a coordinate
+
+
+def _positions_ok(coordinates: Any, depth: int = 0) -> bool:
+    """True only when :func:`_first_bad_position` would find nothing, checked quickly.
+
+    A country outline has tens of thousands of positions; walking them with one call per
+    position was most of reading the derived layers. Anything unusual (a bool, NaN, a
+    position out of range, ragged nesting) returns False, and the full walk then finds it
+    and words the message."""
+    if depth > 4 or type(coordinates) is not list or not coordinates:
+        return False
+    first = coordinates[0]
+    if type(first) in _NUMBERS:  # a single position (a Point)
+        return _first_bad_position(coordinates, depth) is None
+    if type(first) is list and first and type(first[0]) in _NUMBERS:  # a list of positions
+        if depth + 1 > 4:
+            return False
+        for position in coordinates:
+            if type(position) is not list or len(position) < 2:
+                return False
+            x, y = position[0], position[1]
+            if type(x) not in _NUMBERS or type(y) not in _NUMBERS or not (-180 <= x <= 180 and -90 <= y <= 90):
+                return False
+            if len(position) > 2 and not all(type(c) in _NUMBERS for c in position[2:]):
+                return False
+        return True
+    return all(_positions_ok(child, depth + 1) for child in coordinates)
 
 
 def _first_bad_position(coordinates: Any, depth: int = 0) -> str | None:

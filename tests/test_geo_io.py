@@ -130,3 +130,45 @@ def test_error_message_lists_problems():
     with pytest.raises(LayerValidationError) as caught:
         parse_layer(collection(zone(fid="BAD")), "ground_safety_zone", source_name="z.geojson")
     assert "z.geojson, feature 'BAD', field 'id'" in str(caught.value)
+
+
+# The quick position check (geo.io._positions_ok) may only say "fine" where the full walk
+# (_first_bad_position) finds nothing; anything else goes to the walk for its message.
+_RING = [[20.0, 42.0], [21.0, 42.0], [21.0, 43.0], [20.0, 42.0]]
+_POSITION_CASES = [
+    [20.0, 42.0],
+    _RING,
+    [_RING],
+    [[_RING], [_RING]],
+    [[20, 42], [21, 42.5], [21, 43], [20, 42]],
+    [[20.0, 42.0, 100.0], [21.0, 42.0, 5], [21.0, 43.0, 0], [20.0, 42.0, 1]],
+    [[20.0, 42.0], [True, 42.0], [21.0, 43.0]],
+    [[20.0, 42.0], [21.0, float("nan")], [21.0, 43.0]],
+    [[20.0, 42.0], [21.0, float("inf")], [21.0, 43.0]],
+    [[20.0, 42.0], [500000.0, 4700000.0]],
+    [[20.0, 42.0], [21.0]],
+    [[20.0, 42.0], "21,43"],
+    [[20.0, 42.0], [21.0, 42.0, "x"]],
+    [[20.0, 42.0], [[21.0, 42.0]]],
+    [_RING, []],
+    [[[[[[20.0, 42.0]]]]]],
+    [],
+    [[]],
+    [[20.0, "42"], [21.0, 42.0]],
+]
+
+
+@pytest.mark.parametrize("coordinates", _POSITION_CASES, ids=range(len(_POSITION_CASES)))
+def test_the_quick_position_check_never_passes_what_the_full_walk_refuses(coordinates):
+    from geo.io import _first_bad_position, _positions_ok
+
+    if _positions_ok(coordinates):
+        assert _first_bad_position(coordinates) is None
+
+
+def test_the_quick_position_check_passes_large_valid_outlines():
+    from geo.io import _positions_ok
+
+    ring = [[20.0 + i / 10000, 42.0 + (i % 7) / 1000] for i in range(20000)] + [[20.0, 42.0]]
+    assert _positions_ok([[ring], [ring]])
+    assert not _positions_ok([[ring], [ring + [[20.0, 95.0]]]])
