@@ -207,13 +207,27 @@ def time_first_load(url: str, cache_dir: Path, limit_s: float = LOAD_LIMIT_S) ->
     return json.loads(lines[-1])
 
 
+def _drop_copies(url: str) -> None:
+    """Delete the store's column-wise layer copies (store/copies.py)."""
+    import sqlalchemy as sa
+
+    from store.schema import layer_copies
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.delete(layer_copies))
+    finally:
+        engine.dispose()
+
+
 def _load_only(url: str) -> dict:
     """Run in the new process of :func:`time_first_load`; imports are done before timing."""
     import copy
-    import resource
     import threading
 
     import layers.data  # noqa: F401  (imported before the clock starts, as in the running app)
+    import store.api  # noqa: F401  (the same: the package's names are imported on first use)
     from layers.data import load_layer_data
     from store import Identity, open_store
 
@@ -223,13 +237,9 @@ def _load_only(url: str) -> dict:
     store = open_store(settings)
     opened = time.perf_counter()
     cpu = time.process_time()
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     data = load_layer_data(settings, store)
     loaded = time.perf_counter()
     cpu = time.process_time() - cpu
-    done = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # The derived layers' helper process (layers.data._start_helper) counts too.
-    helper_cpu = (done.ru_utime + done.ru_stime) - (children.ru_utime + children.ru_stime)
     events = len(data.full["events"])
     for thread in threading.enumerate():  # the snapshot written in the background, for the next start
         if thread.name.startswith("snapshot-"):
@@ -244,8 +254,7 @@ def _load_only(url: str) -> dict:
     after_save = time.perf_counter() - again
     assert len(reloaded.full["events"]) == events
     store.close()
-    return {"open_s": opened - started, "load_s": loaded - opened, "load_cpu_s": cpu + helper_cpu,
-            "helper_cpu_s": helper_cpu, "events_loaded": events,
+    return {"open_s": opened - started, "load_s": loaded - opened, "load_cpu_s": cpu, "events_loaded": events,
             "from_snapshot": snapshot_there, "after_save_s": after_save}
 
 
@@ -274,7 +283,7 @@ def bench_backend(backend: str, sizes, workdir: Path, files: dict[int, tuple[str
         row = {"backend": backend, "events": n, "file_mb": len(data) / 1e6, "import_s": None, "import_cpu_s": None,
                "parse_s": None, "write_s": None, "added": None, "reimport_s": None, "reimport_changed": None,
                "load_s": None, "load_cpu_s": None, "open_s": None, "events_loaded": None, "version_ms": None,
-               "after_save_s": None, "restart_s": None, "restart_cpu_s": None,
+               "after_save_s": None, "restart_s": None, "restart_cpu_s": None, "nocopy_s": None, "nocopy_cpu_s": None,
                "notes": []}
         with _database(backend, workdir, f"bench_store_{n}", cluster_url) as url:
             store = open_seeded_store(url)
@@ -311,6 +320,15 @@ def bench_backend(backend: str, sizes, workdir: Path, files: dict[int, tuple[str
                 elif not restart.get("from_snapshot"):
                     row["notes"].append("restart found no snapshot")
                 log(f"{backend} {n:,}: restart load {_fmt(restart.get('load_s'))} s (CPU {_fmt(restart.get('load_cpu_s'))} s)")
+                # A store without the layers' copies (written by an older version, or a copy
+                # that could not be read): the first start reads every feature, once.
+                _drop_copies(url)
+                bare = time_first_load(url, workdir / f"cache-{backend}-{n}-nocopy")
+                row.update(nocopy_s=bare.get("load_s"), nocopy_cpu_s=bare.get("load_cpu_s"))
+                if bare.get("note"):
+                    row["notes"].append("no copy: " + bare["note"])
+                log(f"{backend} {n:,}: first load with no copy in the store {_fmt(bare.get('load_s'))} s "
+                    f"(CPU {_fmt(bare.get('load_cpu_s'))} s)")
         rows.append(row)
     return rows
 
@@ -352,8 +370,9 @@ def _fmt(value, digits=2) -> str:
 def table(rows: list[dict]) -> str:
     lines = [
         "| backend | events | file (MB) | import_s | (CPU s) | parse_s | write_s | re-import_s | re-import wrote | "
-        "first load_s | (CPU s) | restart load_s | (CPU s) | reload after a save_s | open_store_s | version_ms | notes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "first load_s | (CPU s) | restart load_s | (CPU s) | no copy load_s | (CPU s) | reload after a save_s | open_store_s | "
+        "version_ms | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         notes = "; ".join(r.get("notes") or []).replace("|", "/")
@@ -363,6 +382,7 @@ def table(rows: list[dict]) -> str:
             f"{_fmt(r.get('import_cpu_s'))} | {_fmt(r.get('parse_s'))} | {_fmt(r.get('write_s'))} | "
             f"{_fmt(r.get('reimport_s'))} | {'—' if wrote is None else wrote} | {_fmt(r.get('load_s'))} | "
             f"{_fmt(r.get('load_cpu_s'))} | {_fmt(r.get('restart_s'))} | {_fmt(r.get('restart_cpu_s'))} | "
+            f"{_fmt(r.get('nocopy_s'))} | {_fmt(r.get('nocopy_cpu_s'))} | "
             f"{_fmt(r.get('after_save_s'))} | {_fmt(r.get('open_s'))} | "
             f"{_fmt(r.get('version_ms'), 3)} | {notes} |"
         )
@@ -378,7 +398,7 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
             continue
         for label, key, bound, unit, digits in (
             (f"{backend}: 100,000 ACLED rows imported ≤ 60 s", "import_s", TARGET_IMPORT_S, "s", 1),
-            (f"{backend}: first load of 100,000 events ≤ 3 s (a server's very first start: no snapshot)", "load_s", TARGET_LOAD_S, "s", 2),
+            (f"{backend}: first load of 100,000 events ≤ 3 s (a server's very first start: nothing on its disk)", "load_s", TARGET_LOAD_S, "s", 2),
             (f"{backend}: first load of 100,000 events ≤ 3 s (a restart or second replica: disk snapshot)", "restart_s", TARGET_LOAD_S, "s", 2),
             (f"{backend}: reload of 100,000 events after an analyst's save ≤ 3 s", "after_save_s", TARGET_LOAD_S, "s", 2),
         ):

@@ -7,8 +7,6 @@ and the benchmarks use it directly.
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,57 +117,6 @@ def _in_memory(path: Path, layer_id: str, disk) -> bool:
     return True
 
 
-# --- the derived layers prepared by a second process -----------------------------------
-# On a server's very first start (nothing on disk yet) the derived layers' validation and
-# display copies (~1-1.5 s of CPU, most of it countries) are done by a helper process on the
-# machine's other core while this one reads the store; the helper writes them to the disk
-# cache, this process reads them from there. If the helper fails or is late, this process
-# does the work itself, so the result never depends on it.
-HELPER_TIMEOUT_S = 60.0
-_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _start_helper(disk, wanted: dict[str, Path]) -> "subprocess.Popen | None":
-    if disk is None or not wanted:
-        return None
-    command = [sys.executable, "-m", "layers.data", "--keep-derived", str(disk.directory)]
-    command += [f"{layer_id}={path}" for layer_id, path in wanted.items()]
-    try:
-        return subprocess.Popen(command, cwd=_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-    except OSError:
-        return None
-
-
-def _finish_helper(helper: "subprocess.Popen | None", stop: bool = False) -> None:
-    """Wait for the helper (at most HELPER_TIMEOUT_S), or end it at once with ``stop``."""
-    if helper is None:
-        return
-    try:
-        if stop:
-            helper.kill()
-        helper.wait(timeout=HELPER_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        helper.kill()
-        helper.wait()
-
-
-def _keep_derived(directory: str, items: list[str]) -> int:
-    """The helper: validate each ``layer_id=path`` and keep its frame and display copy in ``directory``."""
-    from store.snapshots import SnapshotCache
-
-    disk = SnapshotCache(Path(directory))
-    for item in items:
-        layer_id, _, name = item.partition("=")
-        path = Path(name)
-        digest = _file_digest(path)
-        if digest is None or layer_id in _NOT_KEPT_ON_DISK:
-            continue
-        frame = load_layer(path, layer_id)  # an invalid file: the helper stops, the app reports it itself
-        disk.save_object(f"file-{layer_id}", digest, (frame, _display(layer_id, frame)))
-    return 0
-
-
 # The events file (the catalogue without a store) can hold 100,000 events: not pickled whole.
 _NOT_KEPT_ON_DISK = ("events",)
 # What a derived layer's validated frame and display copy depend on besides the file itself.
@@ -244,21 +191,9 @@ def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerDa
     disk = _disk_cache(settings, store)
     pending: list = []
     from_store = [spec.id for spec in LAYERS if store is not None and spec.id in EDITABLE_LAYERS]
-    from_files = [spec.id for spec in LAYERS if spec.id not in from_store]
-    # With a store to read meanwhile, derived layers neither in memory nor on disk are
-    # prepared by a helper process (see _start_helper).
-    helper = None
-    if from_store and disk is not None:
-        helper = _start_helper(disk, {layer_id: files[layer_id] for layer_id in from_files
-                                      if not _in_memory(files[layer_id], layer_id, disk)})
     # Disk snapshots of what is read in full are written after the load, not during it.
     with store.deferred_snapshots() if store is not None else _nothing():
-        try:
-            read = {layer_id: store.current(layer_id) for layer_id in from_store}
-        except BaseException:
-            _finish_helper(helper, stop=True)
-            raise
-        _finish_helper(helper)
+        read = {layer_id: store.current(layer_id) for layer_id in from_store}
         for spec in LAYERS:
             if spec.id in read:
                 full[spec.id] = read[spec.id]
@@ -305,8 +240,3 @@ def _display(layer_id: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         shown = remove_slivers(shown)[0]
     return shown
 
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--keep-derived"] and len(sys.argv) >= 3:
-        sys.exit(_keep_derived(sys.argv[2], sys.argv[3:]))
-    sys.exit("usage: python -m layers.data --keep-derived CACHE_DIR LAYER=PATH ...")

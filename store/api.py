@@ -640,15 +640,23 @@ class Store:
             return _Snapshot(version, cached.frame, head_rows)  # this layer did not change: the same frame
         replaced = set(gone) | set(moved_ids)
         frame = cached.frame
-        if replaced and not frame.empty:
-            frame = frame[~frame["id"].isin(replaced)]
+        if frame.empty:
+            frame = self._rows_frame(layer, fetched) if fetched else features_to_frame([])
+            return _Snapshot(version, frame, head_rows, len(gone) + len(moved))
+        # Kept rows and fetched rows in one frame, then one take in (date, id) order: the
+        # whole frame is copied once, not once to drop the replaced rows and again to sort.
+        keep = ~frame["id"].isin(replaced).to_numpy()
         if fetched:
             new = self._rows_frame(layer, fetched)
-            frame = new if frame.empty else gpd.GeoDataFrame(pd.concat([frame, new], ignore_index=True), crs=4326)
-        if frame.empty:
+            frame = gpd.GeoDataFrame(pd.concat([frame, new], ignore_index=True), crs=4326)
+            keep = np.concatenate([keep, np.ones(len(new), dtype=bool)])
+        kept = np.flatnonzero(keep)
+        if len(kept) == 0:
             frame = features_to_frame([])
         else:
-            frame = self._ordered(layer, frame)
+            keys = ["date", "id"] if layer == EVENTS else ["id"]
+            order = frame[keys].take(kept).sort_values(keys, kind="stable").index.to_numpy()
+            frame = frame.take(order).reset_index(drop=True)
         return _Snapshot(version, frame, head_rows, len(gone) + len(moved))
 
     def head(self, layer: str, feature_id: str) -> tuple[dict, int] | None:

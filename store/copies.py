@@ -91,12 +91,25 @@ def encode(frame: gpd.GeoDataFrame, head_rows: dict) -> tuple[bytes, str]:
                                   check_frame_type=True, check_like=False, check_crs=True, check_geom_type=True)
     except AssertionError as exc:
         raise CopyError(f"the copy would not read back as the same frame: {str(exc)[:200]}") from None
-    # pandas' comparison takes a tuple for the list it equals; Python's does not.
-    if any(back[name].tolist() != frame[name].tolist() for name in nested):
+    # pandas' comparison takes a tuple for the list it equals; this one does not.
+    if not all(_same(back[name].tolist(), frame[name].tolist()) for name in nested):
         raise CopyError("the copy would not read back as the same frame: a nested value changes type")
     if back_rows != {fid: int(head_rows[fid]) for fid in frame["id"]}:
         raise CopyError("the copy would not read back with the same head rows")
     return columns, document
+
+
+def _same(a, b) -> bool:
+    """Equal values of the same types all the way down (NaN equals NaN: a missing nested value)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return a == b or (a != a and b != b)
+    if type(a) is list:
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    return a == b
 
 
 def decode(columns: bytes, document: str) -> tuple[gpd.GeoDataFrame, dict]:

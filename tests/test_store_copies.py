@@ -178,3 +178,14 @@ def test_a_frame_that_would_not_come_back_exactly_is_not_written(store):
         copies.encode(store.current("events"), {})
     with pytest.raises(copies.CopyError, match="index"):
         copies.encode(store.current("events").iloc[::-1], head_rows)
+
+
+def test_missing_nested_values_beside_present_ones_round_trip(store):
+    """An ACLED import beside the curated catalogue: provenance present on some rows, missing (NaN) on others."""
+    frame = store.current("events").copy()
+    head_rows = store._snapshots["events"].head_rows
+    frame["provenance"] = [{"file": "acled.csv", "row": n + 2} if n % 2 else float("nan") for n in range(len(frame))]
+    back, _ = copies.decode(*copies.encode(frame, head_rows))
+    assert_geodataframe_equal(back, frame, check_dtype=True, check_crs=True)
+    assert back["provenance"].iloc[1] == {"file": "acled.csv", "row": 3}
+    assert back["provenance"].iloc[0] != back["provenance"].iloc[0]  # NaN

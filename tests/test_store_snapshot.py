@@ -216,7 +216,7 @@ def test_a_restart_reads_the_derived_layers_and_their_display_copies_from_disk(s
     data_dir = tmp_path / "data"
     shutil.copytree(Path(__file__).resolve().parent.parent / "data", data_dir)
     settings = load_settings({"BORDER_BRIEF_DATA_DIR": str(data_dir), "BORDER_BRIEF_CACHE_DIR": str(cache)})
-    # The very first start: a helper process validates the derived layers while this one reads the store.
+    # The very first start: this process validates the derived layers and keeps them on disk.
     validated_here = []
     real_load_layer = data.load_layer
     monkeypatch.setattr(data, "load_layer", lambda path, layer_id: validated_here.append(layer_id) or real_load_layer(path, layer_id))
@@ -230,7 +230,7 @@ def test_a_restart_reads_the_derived_layers_and_their_display_copies_from_disk(s
     _join_snapshot_threads()
     kept = sorted(p.stem for p in (cache / "derived").glob("*.pickle"))
     assert kept == ["file-air_safety_zone", "file-border", "file-countries", "file-ground_safety_zone"]
-    assert validated_here == [], "the helper process validated the derived layers, not this one"
+    assert sorted(validated_here) == ["air_safety_zone", "border", "countries", "ground_safety_zone"]
     for layer in ("countries", "border", "ground_safety_zone", "air_safety_zone"):
         assert_geodataframe_equal(expected.full[layer], data.load_layer(settings.data_dir / f"{layer}.geojson", layer))
         assert_geodataframe_equal(expected.display[layer], data._display(layer, expected.full[layer]))
@@ -254,7 +254,7 @@ def test_a_restart_reads_the_derived_layers_and_their_display_copies_from_disk(s
         assert_geodataframe_equal(again.full[layer], expected.full[layer])
         assert_geodataframe_equal(again.display[layer], expected.display[layer])
 
-    # A changed file is read and validated again (by the helper), never served from the disk.
+    # A changed file is read and validated again, never served from the disk.
     monkeypatch.undo()
     from store.snapshots import SnapshotCache
 
@@ -278,35 +278,3 @@ def test_a_restart_reads_the_derived_layers_and_their_display_copies_from_disk(s
     assert SnapshotCache(cache).load_object("file-border", old_digest) is None
     now = {p.name: p.stat().st_mtime_ns for p in (cache / "derived").glob("*.pickle")}
     assert [name for name in now if now[name] != kept_files[name]] == ["file-border.pickle"]
-
-
-def test_when_the_helper_process_fails_the_load_does_the_derived_layers_itself(store, tmp_path, monkeypatch):
-    import subprocess
-    import sys
-
-    from geopandas.testing import assert_geodataframe_equal
-
-    import layers.data as data
-    from layers.config import load_settings
-
-    monkeypatch.setattr(data, "_FILE_MEMO", {})
-    monkeypatch.setattr(data, "_DERIVED_MEMO", {})
-    started = []
-
-    def failing_helper(disk, wanted):
-        started.append(sorted(wanted))
-        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
-
-    monkeypatch.setattr(data, "_start_helper", failing_helper)
-    settings = load_settings({"BORDER_BRIEF_CACHE_DIR": str(tmp_path / "cache")})
-    other = Store(store.url)
-    other.use_snapshot_cache(tmp_path / "cache")
-    try:
-        loaded = data.load_layer_data(settings, other)
-    finally:
-        other.close()
-    assert started == [["air_safety_zone", "border", "countries", "ground_safety_zone"]]
-    for layer in ("countries", "border", "ground_safety_zone", "air_safety_zone"):
-        assert_geodataframe_equal(loaded.full[layer], data.load_layer(settings.data_dir / f"{layer}.geojson", layer))
-    _join_snapshot_threads()
-    assert len(list((tmp_path / "cache" / "derived").glob("file-*.pickle"))) == 4, "kept by this process instead"
