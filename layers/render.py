@@ -90,16 +90,40 @@ class ScriptElement(MacroElement):
 
 
 class MapRuntime(ScriptElement):
-    """The browser-side helpers every other layer uses (selection, hover, URL view)."""
+    """The browser-side helpers every other layer uses (selection, hover, URL view).
+
+    Its options are the same for every map: nothing of a session or a view is in the map's
+    script (see :class:`OpeningView`)."""
 
     _template = _script(_RUNTIME_JS)
 
-    def __init__(self, *, view_token: str = "", has_view: bool = False):
+    def __init__(self):
         super().__init__()
         self._name = "BorderBriefRuntime"
-        self.options_js = js_literal(
-            {"background": SEA_COLOR, "highlight": HIGHLIGHT_COLOR, "viewToken": view_token, "hasView": has_view}
-        )
+        self.options_js = js_literal({"background": SEA_COLOR, "highlight": HIGHLIGHT_COLOR})
+
+
+#: The ``<meta>`` name under which :class:`OpeningView` gives the map its opening view.
+OPENING_VIEW_META = "bb-opening-view"
+
+
+class OpeningView(Element):
+    """The view a map opens at (a shared link's view, a deep link's event), as a ``<meta>`` in the
+    map document's header, which runtime.js reads when the map starts.
+
+    The view is kept out of the map's script on purpose: the Streamlit component's identity is
+    the script's hash (ui.mapview), so a script without it is the same for every session that
+    shows the same map, and a browser that reconnected to a new session (another replica after
+    a failover) still clicks the component that session draws."""
+
+    def __init__(self, view: tuple[float, float, int]):
+        super().__init__()
+        self._name = "OpeningView"
+        lat, lon, zoom = view
+        self.content = f"{float(lat):.5f},{float(lon):.5f},{int(zoom)}"
+
+    def render(self, **kwargs) -> str:
+        return f'<meta name="{OPENING_VIEW_META}" content="{html.escape(self.content)}">'
 
 
 class FeatureLayer(ScriptElement):
@@ -620,7 +644,6 @@ def build_map(
     basemap: str,
     settings: Settings,
     view: tuple[float, float, int] | None = None,
-    view_token: str = "",
     changes: Mapping[str, Mapping[str, str]] | None = None,
     lang: str = "en",
     window: tuple[dt.date, dt.date] | None = None,
@@ -634,8 +657,8 @@ def build_map(
     visible : list of layer ids, drawn in :data:`layers.catalog.DRAW_ORDER`.
     basemap : "offline" or a tile server key from the settings.
     view : (lat, lon, zoom) the map opens at (a shared link's view); default: the crisis area.
-    view_token : names the browsing session: a map rebuilt in the same session (a layer
-        toggled, a page revisited) opens where the user left the last one (runtime.js).
+        It goes into the map document's header (:class:`OpeningView`), not into the script,
+        and a later map in the same page opens where the user left the last one (runtime.js).
     changes : layer id -> feature id -> "added" | "changed": drawn as coloured rings and outlines.
     lang : "en", "sq" or "sr": the place labels' language when the page URL names none
         (the labels follow the URL's ``lang``, so a change of language needs no new map).
@@ -645,8 +668,10 @@ def build_map(
     unknown = [layer_id for layer_id in visible if layer_id not in LAYERS_BY_ID]
     if unknown:
         raise ValueError(f"unknown layer id(s): {', '.join(unknown)}")
-    m = new_map(settings, view)
-    MapRuntime(view_token=view_token, has_view=view is not None).add_to(m)
+    m = new_map(settings)  # the script's view is always the default one
+    if view is not None:
+        m.get_root().header.add_child(OpeningView(view), name="bb_opening_view")
+    MapRuntime().add_to(m)
     if basemap == "offline" or "countries" in visible:
         CountryOutlines(frames["countries"]).add_to(m)
     add_basemap(m, basemap, frames["countries"], settings)

@@ -272,29 +272,57 @@
     hintTimer = setTimeout(function () { hint.classList.remove("bb-on"); }, 1400);
   }, { capture: true, passive: true });
 
-  // ---- the view: kept in the tab, written into the URL ------------------------------------
+  // ---- the view: kept in the page, written into the URL ------------------------------------
   // The map view lives in the page URL (lat, lon, zoom) without rerunning the
   // app: the component iframe is same-origin, so it can rewrite the address bar.
   // Streamlit sends the server its own last query string, not the address bar,
-  // so the server never learns a panned view; a map rebuilt in the same session
-  // (a layer toggled, a page revisited) therefore takes the view from this tab's
-  // sessionStorage, keyed by the session's token, and the address bar is
-  // corrected whenever the app rewrites it.
-  var VIEW_KEY = "bb.view";
-  function keptView() {
+  // so the server never learns a panned view; the address bar is corrected
+  // whenever the app rewrites it.
+  //
+  // Nothing of a session or a view is in this script (ui.mapview: the component's
+  // identity is the script's hash; a browser that reconnected to a new session on
+  // another replica must still click the component that session draws). A map opens at:
+  // 1. where the last map of this page was left (a layer toggled, a page revisited):
+  //    kept on the app's window, which lives as long as the page in this tab (reruns,
+  //    page switches and a reconnection to another replica keep it; a reload, a link
+  //    opened in a new tab start afresh);
+  // 2. otherwise the session's opening view (a shared link's view, a deep link's event:
+  //    ui.session.opening_view), which the app puts in this document's header
+  //    (<meta name="bb-opening-view" content="lat,lon,zoom">, layers.render.OpeningView);
+  // 3. otherwise the script's default view.
+  var VIEW_KEY = "__bbMapView";
+  function appWindow() {
     try {
-      var v = JSON.parse(window.sessionStorage.getItem(VIEW_KEY) || "null");
-      return v && opts.viewToken && v.token === opts.viewToken ? v : null;
+      var w = window.parent;
+      return w && w !== window && w.document ? w : null;
+    } catch (err) { return null; }  // another origin (e.g. exported HTML in a frame): nothing kept
+  }
+  function validView(lat, lon, zoom) {
+    if (!(isFinite(lat) && isFinite(lon) && isFinite(zoom))) return null;
+    if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
+    return { lat: lat, lon: lon, zoom: Math.round(zoom) };
+  }
+  function keptView() {
+    var w = appWindow();
+    try {
+      var v = w && typeof w[VIEW_KEY] === "string" ? JSON.parse(w[VIEW_KEY]) : null;
+      return v ? validView(Number(v.lat), Number(v.lon), Number(v.zoom)) : null;
     } catch (err) { return null; }
   }
   function keepView() {
-    try {
-      var c = map.getCenter();
-      window.sessionStorage.setItem(VIEW_KEY, JSON.stringify({ token: opts.viewToken, lat: c.lat, lon: c.lng, zoom: map.getZoom() }));
-    } catch (err) { /* storage unavailable: the map opens at the app's view */ }
+    var w = appWindow();
+    if (!w) return;
+    var c = map.getCenter();
+    w[VIEW_KEY] = JSON.stringify({ lat: c.lat, lon: c.lng, zoom: map.getZoom() });  // a string: no object of this frame outlives it
+  }
+  function openingView() {
+    var meta = document.querySelector('meta[name="bb-opening-view"]');
+    var parts = meta ? String(meta.getAttribute("content") || "").split(",") : [];
+    return parts.length === 3 ? validView(Number(parts[0]), Number(parts[1]), Number(parts[2])) : null;
   }
   var kept = keptView();
-  if (kept) map.setView([kept.lat, kept.lon], kept.zoom, { animate: false });
+  var opening = kept || openingView();
+  if (opening) map.setView([opening.lat, opening.lon], opening.zoom, { animate: false });
   BB.restoredView = !!kept;
   map.on("moveend", keepView);
   function writeView() {

@@ -28,7 +28,7 @@ def _map(layer_data, settings, **options):
     return build_map(frames, list(DEFAULT_VISIBLE), basemap="offline", settings=settings, **options)
 
 
-@pytest.mark.parametrize("options", [{}, {"view": (43.03, 20.74, 12), "view_token": "abc123"}])
+@pytest.mark.parametrize("options", [{}, {"view": (42.91, 20.87, 11)}])
 def test_component_args_are_what_st_folium_sends(layer_data, settings, monkeypatch, options):
     sent = []
     monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.append(kwargs))
@@ -41,16 +41,42 @@ def test_component_args_are_what_st_folium_sends(layer_data, settings, monkeypat
     ours = mapview.component_args(_map(layer_data, settings, **options))
     assert set(ours) == set(theirs), "the same argument names"
     assert _normalised(ours) == _normalised(theirs)
-    # and they carry this map: the runtime's options (the view token) are in the script
-    assert ("abc123" in ours["script"]) == bool(options)
+    # and they carry this map's opening view, in the document's header, never in the script
+    meta = '<meta name="bb-opening-view" content="42.91000,20.87000,11">'
+    assert (meta in ours["header"]) == bool(options)
+    plain = mapview.component_args(_map(layer_data, settings))
+    assert _normalised(ours)["script"] == _normalised(plain)["script"]
     assert ours["key"] == theirs["key"], "the same component key: the browser keeps the same frame"
 
 
 def test_different_maps_get_different_keys(layer_data, settings):
-    """The component key is the script's hash: a changed map (here another opening view) is a new
-    frame, an unchanged one keeps its frame across reruns."""
+    """The component key is the script's hash: a changed map (here other layers) is a new frame,
+    an unchanged one keeps its frame across reruns."""
     a = mapview.component_args(_map(layer_data, settings))
     b = mapview.component_args(_map(layer_data, settings))
-    c = mapview.component_args(_map(layer_data, settings, view=(42.9, 20.9, 11)))
+    frames = dict(layer_data.display)
+    frames["events"] = layer_data.full["events"]
+    c = mapview.component_args(build_map(frames, ["countries", "border"], basemap="offline", settings=settings))
     assert a["key"] == b["key"]
     assert a["key"] != c["key"]
+
+
+def test_sessions_that_show_the_same_map_give_it_the_same_key(layer_data, settings):
+    """Issue 15's failover: a browser whose replica died reconnects to a new session on another
+    replica without running the page again, so it still shows (and clicks) the old session's map.
+    That session's opening view (here a deep link's event, and a panned link's view) must not
+    change the component's identity, or the new session would not know the click's component."""
+    plain = mapview.component_args(_map(layer_data, settings))
+    on_event = mapview.component_args(_map(layer_data, settings, view=(42.97333, 20.78083, 12)))
+    on_view = mapview.component_args(_map(layer_data, settings, view=(43.1, 20.6, 8)))
+    assert plain["key"] == on_event["key"] == on_view["key"]
+    assert _normalised(plain)["script"] == _normalised(on_event)["script"] == _normalised(on_view)["script"]
+    assert on_event["header"] != on_view["header"]  # each still opens where its session said
+
+
+def test_the_opening_view_is_a_meta_element_with_numbers_only():
+    from layers.render import OpeningView
+
+    assert OpeningView((42.97333, 20.78083, 12)).render() == '<meta name="bb-opening-view" content="42.97333,20.78083,12">'
+    with pytest.raises((TypeError, ValueError)):
+        OpeningView(("43\"><script>", 20.7, 12))

@@ -65,23 +65,34 @@ class _MapName(MacroElement):
     _template = Template("{% macro script(this, kwargs) %}" + (_A11Y_FRAME_JS % json.dumps(MAP_NAME)) + "{% endmacro %}")
 
 
+def _take_click(raw: str | None) -> str | None:
+    """Act on a value the map sent (``last_object_clicked_popup``) unless it was already taken:
+    "select" (a feature was selected), "window" (a new time window was kept) or None."""
+    if not raw or raw == st.session_state.get(_LAST_CLICK):
+        return None
+    st.session_state[_LAST_CLICK] = raw
+    b = session.bounds(data.layer_data())
+    click = parse_click(raw, b)
+    if click:
+        session.select(click[0], click[1])
+        return "select"
+    if window := _kept_window(raw, b):
+        session._set_window(window)
+        return "window"
+    return None
+
+
 def _store_click() -> None:
     """Runs before the rerun a click causes: the page then draws the new selection at once."""
-    raw = (st.session_state.get("bb_map") or {}).get("last_object_clicked_popup")
-    if raw and raw != st.session_state.get(_LAST_CLICK):
-        st.session_state[_LAST_CLICK] = raw
-        b = session.bounds(data.layer_data())
-        click = parse_click(raw, b)
-        if click:
-            session.select(click[0], click[1])
-            # Only the side panel shows a selection (the map follows it from the URL): rerun
-            # just that fragment (issue 15: a cheap click). st.rerun with a fragment's key is
-            # allowed in a callback; it replaces the whole-page rerun of this interaction.
-            from ui.panel import PANEL_FRAGMENT
+    taken = _take_click((st.session_state.get("bb_map") or {}).get("last_object_clicked_popup"))
+    if taken == "select":
+        # Only the side panel shows a selection (the map follows it from the URL): rerun
+        # just that fragment (issue 15: a cheap click). st.rerun with a fragment's key is
+        # allowed in a callback; it replaces the whole-page rerun of this interaction.
+        from ui.panel import PANEL_FRAGMENT
 
-            st.rerun(PANEL_FRAGMENT)
-        elif window := _kept_window(raw, b):
-            session._set_window(window)  # a new time window: the whole page runs again
+        st.rerun(PANEL_FRAGMENT)
+    # a new time window: the whole page runs again (the interaction's own rerun)
 
 
 def _kept_window(raw: str, b) -> tuple | None:
@@ -151,7 +162,6 @@ def _build(layers: LayerData, current: AppState) -> dict:
         basemap=current.basemap,
         settings=data.settings(),
         view=(view.lat, view.lon, view.zoom) if view else None,
-        view_token=session.view_token(),
         changes=data.changes_since(current.since),
         window=(current.start, current.end),
     )
@@ -167,12 +177,20 @@ def show_map(layers: LayerData, current: AppState) -> None:
     The map is built only when what it shows changed (the data's version, the layers, the
     time window, the basemap, the language, the change marks); otherwise the session's last
     arguments are sent again. No center/zoom: the map keeps its own view across reruns
-    (runtime.js); a shared link's view is the map's opening view."""
+    (runtime.js); a shared link's view is the map's opening view.
+
+    The component's key is the script's hash, and the script names nothing of the session
+    (the opening view rides in the map document's header, layers.render.OpeningView): every
+    session that shows the same map gives it the same identity. A browser whose server
+    session is gone (its replica died; the page reconnected to another one and was not run
+    again) still shows the old session's map, and its first click arrives in the new session
+    for this same component, in the first run of that session, where no callback runs (the
+    session has no record of the component yet): the value returned here is then taken."""
     from streamlit_folium import _component_func
 
     # The selection is not part of it: the map follows the URL's selection itself (runtime.js).
     inputs = (data.data_key(), current.layers, current.start, current.end, current.basemap, current.lang,
-              current.since, session.opening_view(), session.view_token(), id(data.settings()))
+              current.since, session.opening_view(), id(data.settings()))
     kept = st.session_state.get(_PREPARED)
     if kept is None or kept[0] != inputs:
         kept = (inputs, _build(layers, current))
@@ -184,4 +202,10 @@ def show_map(layers: LayerData, current: AppState) -> None:
         st.session_state["bb_map"] = st.session_state.get(hash_key, {})
         _store_click()
 
-    _component_func(**args, on_change=on_change)
+    value = _component_func(**args, on_change=on_change)
+    # A click no callback took (see above): this run read the page's state and drew the sidebar
+    # before the click was taken, so the whole page runs again with it (rare: a new session's
+    # first run, once per failover).
+    if _take_click((value or {}).get("last_object_clicked_popup")):
+        st.session_state["bb_map"] = value
+        st.rerun()

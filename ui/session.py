@@ -9,7 +9,6 @@ state, so the address bar can always be copied and shared.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import weakref
 from dataclasses import replace
 
@@ -29,7 +28,6 @@ _VIEW = "bb_view"
 _WINDOW = "bb_window"
 _BASEMAP = "bb_basemap"
 _OPENING_VIEW = "bb_opening_view"
-_VIEW_TOKEN = "bb_view_token"
 
 
 def mark_entry_script() -> None:
@@ -119,7 +117,6 @@ def _initialise(b: Bounds) -> None:
     st.session_state[_SELECTION] = parsed.selection
     st.session_state[_VIEW] = parsed.view
     st.session_state[_OPENING_VIEW] = parsed.view
-    st.session_state[_VIEW_TOKEN] = secrets.token_hex(8)
     st.session_state[_NOTICES] = notices
     st.session_state[_INIT] = True
 
@@ -148,20 +145,16 @@ def opening_view() -> View | None:
     selected event (a deep link, or an event chosen on another page first), the event at
     :func:`event_view`'s zoom; otherwise None (the default view).
 
-    It is fixed by the session's first map and stays the same for the whole session, so the
-    map's script does not change as the user pans or selects; later maps of the session
-    open where the user left off (runtime.js)."""
+    It is fixed by the session's first map and stays the same for the whole session. It does
+    not reach the map's script (layers.render.OpeningView puts it in the map document's
+    header), and it is used only by the first map of the page in the browser: later maps open
+    where the user left off (runtime.js keeps the view in the app's window)."""
     if not st.session_state.get(_OPENING_FIXED):
         st.session_state[_OPENING_FIXED] = True
         selection = st.session_state.get(_SELECTION)
         if st.session_state.get(_OPENING_VIEW) is None and selection and selection[0] == "events":
             st.session_state[_OPENING_VIEW] = event_view(data.layer_data(), selection[1])
     return st.session_state.get(_OPENING_VIEW)
-
-
-def view_token() -> str:
-    """A random name for this browsing session, under which the map keeps its view in the tab."""
-    return st.session_state.get(_VIEW_TOKEN, "")
 
 
 def _valid_window(value: object, b: Bounds) -> tuple[dt.date, dt.date] | None:

@@ -4,7 +4,8 @@ The stack (scripts/run-team.sh: PostGIS, two replicas, nginx) runs in a temporar
 ports. Chromium opens ``?event=2023-09-24-banjska-attack`` through nginx; the replica that serves
 it (the one its affinity cookie hashes to) is killed with SIGKILL; Streamlit's page reconnects
 its WebSocket through nginx and lands on the other replica: the page still shows the same event
-(Streamlit's page does not rerun on a reconnect), and a reload renders it on the survivor.
+(Streamlit's page does not rerun on a reconnect), the first click on another marker selects it
+(issue 15: that click was lost), and a reload renders the new deep link on the survivor.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import PANEL, checked_context, map_frame, open_page, url_params, wait_for_app, wait_for_panel_text
+from tests.browser.conftest import PANEL, checked_context, click_event, map_frame, open_page, url_params, wait_for_app, wait_for_panel_text
 from bench.load import proc_sample
 from tests.teamstack import team_stack
 
 BANJSKA = "2023-09-24-banjska-attack"
 TITLE = "Kosovo police ambushed at Banjska"
+OTHER = "2023-09-24-banjska-monastery-siege"  # a marker next to it, drawn at the deep link's zoom
+OTHER_TITLE = "Gunmen besieged at Banjska Monastery"
 
 
 def _dead(pid: int) -> bool:
@@ -82,14 +85,22 @@ def test_a_deep_link_comes_back_on_the_other_replica_after_its_replica_is_killed
         assert _dead(stack.pid(victim))
         assert back_after < 120
         # Streamlit's page does not rerun after a reconnect (it expects its old session on the
-        # same server), so the panel above is the page as it was. Reloading it reaches the
-        # survivor with the same cookie, which runs the deep link again.
+        # same server), so the panel above, and the map, are the page as it was: the new session
+        # on the survivor runs first when the user next acts. That first act is a click on
+        # another marker (issue 15: it was lost, as the old map's component was unknown to the
+        # new session): the panel and the URL's event= follow it, with no reload.
+        frame = map_frame(page)
+        click_event(page, OTHER)
+        wait_for_panel_text(page, OTHER_TITLE, timeout=60_000)
+        assert url_params(page).get("event") == OTHER
+        assert map_frame(page) == frame, "the click did not rebuild the map"
+        assert proc_sample(stack.pid(survivor))[0] - survivor_cpu > 0.1  # the survivor ran the page
+        # Reloading reaches the survivor with the same cookie, which runs the URL's deep link.
         page.reload()  # the browser's reload button (a key press of F5 reaches only the page)
         wait_for_app(page, timeout=120_000)
         map_frame(page, timeout=120_000)
-        wait_for_panel_text(page, TITLE, timeout=60_000)
-        assert url_params(page).get("event") == BANJSKA
-        assert proc_sample(stack.pid(survivor))[0] - survivor_cpu > 0.1  # the survivor ran the page
+        wait_for_panel_text(page, OTHER_TITLE, timeout=60_000)
+        assert url_params(page).get("event") == OTHER
         print(f"back on 127.0.0.1:{survivor} {back_after:.1f} s after the kill; console: {record.console_errors}")
 
 
