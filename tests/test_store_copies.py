@@ -174,6 +174,10 @@ def test_a_frame_that_would_not_come_back_exactly_is_not_written(store):
     frame["actors"] = [tuple(value) for value in frame["actors"]]  # JSON would give lists back
     with pytest.raises(copies.CopyError, match="would not read back"):
         copies.encode(frame, head_rows)
+    frame = store.current("events").copy()
+    frame["location"] = [{1: "key that JSON would turn into text"} for _ in range(len(frame))]
+    with pytest.raises(copies.CopyError, match="would not read back"):
+        copies.encode(frame, head_rows)
     with pytest.raises(copies.CopyError, match="no head row"):
         copies.encode(store.current("events"), {})
     with pytest.raises(copies.CopyError, match="index"):
