@@ -55,6 +55,8 @@ def stylesheet() -> str:
   flex-wrap: nowrap;
   padding-right: 4px;
 }}
+/* the panel's headings (an event's title, a place's name) sized for a third of the window, not the page */
+.st-key-bb_side h2 {{ font-size: 1.4rem; line-height: 1.3; padding: .25rem 0 .5rem; }}
 .st-key-bb_feed_list button {{ justify-content: flex-start !important; text-align: left; }}
 .st-key-bb_feed_list button div, .st-key-bb_feed_list button p {{ text-align: left !important; justify-content: flex-start !important; }}
 {_type_rules()}
