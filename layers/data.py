@@ -144,16 +144,18 @@ def _file_digest(path: Path) -> str | None:
     return hashlib.sha256(_code_digest.encode() + data).hexdigest()
 
 
-def _write_later(disk, pending: list) -> None:
-    """Keep the derived layers read in full (frame and display copy) on disk, in the background."""
+def _write_later(disk, pending: list, display: dict) -> None:
+    """Keep the derived layers read in full (frame and display copy) on disk, in the background.
+
+    The display copies come from this load's own ``display`` (the memo of derived results may
+    have been emptied in between, when it was full)."""
     if disk is None or not pending:
         return
-    entries = [(name, digest, frame, _DERIVED_MEMO.get(("display", layer_id, id(frame)), (None, None)))
-               for name, digest, layer_id, frame in pending]
+    entries = [(name, digest, frame, display.get(layer_id)) for name, digest, layer_id, frame in pending]
 
     def write() -> None:
-        for name, digest, frame, (shown_for, shown) in entries:
-            disk.save_object(name, digest, (frame, shown if shown_for is frame else None))
+        for name, digest, frame, shown in entries:
+            disk.save_object(name, digest, (frame, shown))
 
     threading.Thread(target=write, name="snapshot-files", daemon=True).start()
 
@@ -207,7 +209,7 @@ def load_layer_data(settings: Settings, store: "Store | None" = None) -> LayerDa
             for layer_id, frame in full.items()
         }
         positions = _derived("index", "events", full["events"], event_index)
-    _write_later(disk, pending)
+    _write_later(disk, pending, display)
     return LayerData(full, display, positions, files, origin, version)
 
 

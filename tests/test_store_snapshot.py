@@ -216,7 +216,11 @@ def test_a_restart_reads_the_derived_layers_and_their_display_copies_from_disk(s
     data_dir = tmp_path / "data"
     shutil.copytree(Path(__file__).resolve().parent.parent / "data", data_dir)
     settings = load_settings({"BORDER_BRIEF_DATA_DIR": str(data_dir), "BORDER_BRIEF_CACHE_DIR": str(cache)})
-    # The very first start: this process validates the derived layers and keeps them on disk.
+    # The very first start: this process validates the derived layers and keeps them on disk,
+    # display copies included even when the memo of derived results fills up during the load
+    # (it is emptied when full: a long-running server's memo usually is).
+    monkeypatch.setattr(data, "_FILE_MEMO", {})
+    monkeypatch.setattr(data, "_DERIVED_MEMO", {("filler", str(n), n): (None, None) for n in range(data._MEMO_LIMIT - 1)})
     validated_here = []
     real_load_layer = data.load_layer
     monkeypatch.setattr(data, "load_layer", lambda path, layer_id: validated_here.append(layer_id) or real_load_layer(path, layer_id))
