@@ -30,9 +30,16 @@ from store import db
 from store.importing import MAX_IMPORT_BYTES, ImportFileError, read_import_file
 
 
+# The stores a command opened: before exiting, main waits for the layers' copies they are
+# rewriting after a large batch (Store.wait_for_copies), so the next server start reads them.
+_OPENED: list[Store] = []
+
+
 def _store(url: str | None) -> Store:
     settings = load_settings()
-    return Store(url or settings.database_url)
+    store = Store(url or settings.database_url)
+    _OPENED.append(store)
+    return store
 
 
 def cmd_init(args) -> int:
@@ -237,6 +244,14 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _run(args) -> int:
+    try:
+        return args.run(args)
+    finally:
+        while _OPENED:
+            _OPENED.pop().wait_for_copies()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "action", None) not in (None, "list") and not args.name:
@@ -244,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "action", None) == "set-role" and not args.role:
         parser().error("users set-role needs --role")
     try:
-        return args.run(args)
+        return _run(args)
     except ValidationFailed as exc:
         print(f"nothing was written: {len(exc.problems)} problem(s) to fix:", file=sys.stderr)
         for problem in exc.problems[:200]:

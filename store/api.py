@@ -332,9 +332,11 @@ class Store:
         # with the disk snapshots, and the version each layer's copy was last written at.
         self._pending_copy: dict[str, _Snapshot] = {}
         self._copy_written: dict[str, int] = {}
+        self._copy_threads: list[threading.Thread] = []
         self._instance: int | None = None
 
     def close(self) -> None:
+        self.wait_for_copies()
         self._reader.dispose()
         if self._writer is not self._reader:
             self._writer.dispose()
@@ -565,9 +567,12 @@ class Store:
         return True
 
     def _after_batch(self, layers: Iterable[str]) -> None:
-        """After a large batch (an import, an undo, a catalogue release, a restore): write the
-        copy of each layer it left far behind, before returning, so that a server starting
-        next reads one row instead of every feature (a save of one feature never waits for this)."""
+        """After a large batch (an import, an undo, a catalogue release, a restore): rewrite the
+        copy of each layer it left far behind, in a background thread (``copy-<layers>``), so
+        that a server starting next reads one row instead of every feature. The batch is
+        committed already; the writer does not wait for the copy (:meth:`wait_for_copies` and
+        :meth:`close` do). A save of one feature never starts this."""
+        stale = []
         for layer in layers:
             with self._reader.connect() as connection:
                 since = connection.execute(
@@ -576,17 +581,37 @@ class Store:
                 behind = connection.execute(
                     sa.select(sa.func.count()).select_from(revisions).where(revisions.c.id > since, revisions.c.layer == layer)
                 ).scalar_one()
-            if behind < self.COPY_LAG:
-                continue
-            with self.deferred_snapshots():
-                self.current(layer)
-                with self._disk_lock:
-                    self._pending_copy.pop(layer, None)
-                    snapshot = self._snapshots.get(layer)
-            if snapshot is not None and len(snapshot.frame) >= self.COPY_MIN_FEATURES:
-                self._write_copy(layer, snapshot)
-                with self._disk_lock:
-                    self._copy_written[layer] = max(self._copy_written.get(layer, 0), snapshot.version)
+            if behind >= self.COPY_LAG:
+                stale.append(layer)
+        if not stale:
+            return
+
+        def refresh() -> None:
+            for layer in stale:
+                try:
+                    with self.deferred_snapshots():
+                        self.current(layer)
+                        with self._disk_lock:
+                            self._pending_copy.pop(layer, None)
+                            snapshot = self._snapshots.get(layer)
+                    if snapshot is not None and len(snapshot.frame) >= self.COPY_MIN_FEATURES:
+                        self._write_copy(layer, snapshot)
+                        with self._disk_lock:
+                            self._copy_written[layer] = max(self._copy_written.get(layer, 0), snapshot.version)
+                except Exception as exc:  # the copy is an optimisation: the next full read leaves one
+                    _log.warning("the %s layer's copy was not rewritten: %s", layer, exc)
+
+        thread = threading.Thread(target=refresh, name="copy-" + "-".join(stale), daemon=True)
+        with self._disk_lock:
+            self._copy_threads = [t for t in self._copy_threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def wait_for_copies(self, timeout: float = 300.0) -> None:
+        """Wait for the copies being rewritten after a batch (each at most ``timeout`` seconds)."""
+        with self._disk_lock:
+            threads = list(self._copy_threads)
+        for thread in threads:
+            thread.join(timeout)
 
     def _snapshot_lock(self, layer: str) -> threading.Lock:
         with self._snapshot_locks_guard:

@@ -121,15 +121,13 @@ def _difference(back: gpd.GeoDataFrame, frame: gpd.GeoDataFrame, nested: list[st
         if back[name].dtype != frame[name].dtype:
             return f"column {name!r}"
         mine, theirs = back[name].tolist(), frame[name].tolist()
-        gaps = [n for n, value in enumerate(theirs) if _is_nan(value)]
-        if gaps:
-            if not all(_is_nan(mine[n]) for n in gaps):
-                return f"column {name!r}: a missing value"
-            holes = set(gaps)
-            mine = [value for n, value in enumerate(mine) if n not in holes]
-            theirs = [value for n, value in enumerate(theirs) if n not in holes]
-        if mine != theirs:
-            return f"column {name!r}: a nested value changes"
+        try:
+            same = np.fromiter((bool(a == b) for a, b in zip(mine, theirs)), dtype=bool, count=len(theirs))
+        except (TypeError, ValueError):  # e.g. pandas' NA, which has no truth value
+            return f"column {name!r}: values that cannot be compared"
+        for n in np.flatnonzero(~same):  # NaN is not equal to itself: a missing value must come back missing
+            if not (_is_nan(mine[n]) and _is_nan(theirs[n])):
+                return f"column {name!r}: a nested value changes (row {n})"
     return None
 
 

@@ -35,6 +35,7 @@ def _small_thresholds(store: Store) -> Store:
 
 
 def _copy_row(store: Store, layer: str):
+    store.wait_for_copies(60)  # rewritten in the background after a large batch
     with store._reader.connect() as connection:
         return connection.execute(sa.select(layer_copies).where(layer_copies.c.layer == layer)).first()
 
