@@ -514,14 +514,14 @@ class Store:
     def _copy_snapshot(self, connection: sa.Connection, layer: str) -> "_Snapshot | None":
         """The layer's copy in the database as a kept frame (to be brought up to date), or None."""
         row = connection.execute(
-            sa.select(layer_copies.c.format, layer_copies.c.version, layer_copies.c.columns, layer_copies.c.nested)
+            sa.select(layer_copies.c.format, layer_copies.c.version, layer_copies.c.columns, layer_copies.c.header)
             .where(layer_copies.c.layer == layer)
         ).first()
         if row is None or row.format != copies.FORMAT:
             return None
         try:
             with _bulk():
-                frame, head_rows = copies.decode(bytes(row.columns), row.nested)
+                frame, head_rows = copies.decode(bytes(row.columns), row.header)
         except copies.CopyError as exc:
             _log.warning("ignoring the %s layer's copy in the database: %s", layer, exc)
             return None
@@ -544,7 +544,7 @@ class Store:
         """Replace the layer's copy with ``snapshot`` unless a newer one is there; False if not written."""
         try:
             with _bulk():
-                columns, document = copies.encode(snapshot.frame, snapshot.head_rows)
+                columns, header = copies.encode(snapshot.frame, snapshot.head_rows)
         except copies.CopyError as exc:
             _log.warning("the %s layer's copy was not written: %s", layer, exc)
             return False
@@ -559,7 +559,7 @@ class Store:
                 connection.execute(sa.insert(layer_copies).values(
                     layer=layer, format=copies.FORMAT, version=snapshot.version,
                     max_row=max(snapshot.head_rows.values(), default=0), features=len(snapshot.frame),
-                    columns=columns, nested=document, written_at=_now(),
+                    columns=columns, header=header, written_at=_now(),
                 ))
         except sa.exc.SQLAlchemyError as exc:  # another server wrote it at the same moment, or the store is busy
             _log.warning("the %s layer's copy was not written: %s", layer, exc)

@@ -6,10 +6,14 @@ build the frame from 100,000 dicts: seconds of CPU. The copy holds the same fram
 way it is read fastest:
 
 * the plain columns (strings, numbers, booleans), the geometries as WKB and each row's
-  head revision row, as one Arrow IPC stream (read into pandas' own Arrow-backed columns
-  with no Python object per value);
+  head revision row, as one Arrow IPC stream with zstd-compressed buffers (read into
+  pandas' own Arrow-backed columns with no Python object per value);
 * the nested columns (actors, location, sources, claims, provenance, ...) as one JSON
-  document, decoded in one call.
+  document, zstd-compressed, in that stream's schema metadata, decoded in one call;
+* a small JSON header beside it (format, column order, geometry column, CRS).
+
+Compressed, 100,000 events' copy is ~8 MB instead of ~70 MB: PostgreSQL sends its
+``bytea`` as hex text, which made fetching the uncompressed copy cost ~0.9 s.
 
 Both formats are data only: reading a copy cannot run code, unlike the local disk
 snapshots (:mod:`store.snapshots`), which are pickles and are therefore only read from a
@@ -33,7 +37,11 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import shapely
 
-FORMAT = "border-brief-copy/1"
+FORMAT = "border-brief-copy/2"
+_NESTED = b"border-brief-nested"  # the nested values' JSON, zstd-compressed, in the Arrow schema's metadata
+_NESTED_SIZE = b"border-brief-nested-size"
+#: A copy whose nested values claim more than this is refused before anything is decompressed.
+MAX_NESTED_BYTES = 1 << 30
 _WKB = "__wkb"
 _ROW = "__head_row"
 
@@ -48,7 +56,7 @@ def _nested_names(frame: gpd.GeoDataFrame) -> list[str]:
 
 
 def encode(frame: gpd.GeoDataFrame, head_rows: dict) -> tuple[bytes, str]:
-    """(Arrow IPC bytes, JSON text) for ``frame`` and its features' head rows.
+    """(Arrow IPC bytes, JSON header) for ``frame`` and its features' head rows.
 
     Raises :class:`CopyError` when the frame would not come back exactly (a value JSON or
     Arrow cannot hold as it is, an index other than 0..n-1, a feature without a head row).
@@ -71,17 +79,21 @@ def encode(frame: gpd.GeoDataFrame, head_rows: dict) -> tuple[bytes, str]:
         arrays = {name: pa.array(frame[name]) for name in plain}
         arrays[_WKB] = pa.array(shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object)), pa.large_binary())
         arrays[_ROW] = pa.array(rows)
-        table = pa.table(arrays)
+        values = json.dumps({name: frame[name].tolist() for name in nested}, ensure_ascii=False).encode()
+        table = pa.table(arrays).replace_schema_metadata({
+            _NESTED: pa.compress(values, codec="zstd", asbytes=True),
+            _NESTED_SIZE: str(len(values)).encode(),
+        })
         sink = io.BytesIO()
-        with ipc.new_stream(sink, table.schema) as writer:
+        with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression="zstd")) as writer:
             writer.write_table(table)
         document = json.dumps({
             "format": FORMAT,
             "columns": list(frame.columns),
             "geometry": geometry,
             "crs": None if frame.crs is None else frame.crs.to_string(),
-            "nested": {name: frame[name].tolist() for name in nested},
-        }, ensure_ascii=False)
+            "nested": nested,
+        })
     except (TypeError, ValueError, pa.ArrowException) as exc:
         raise CopyError(f"the frame cannot be written column-wise: {exc}") from None
     columns = sink.getvalue()
@@ -131,27 +143,34 @@ def _difference(back: gpd.GeoDataFrame, frame: gpd.GeoDataFrame, nested: list[st
     return None
 
 
-def decode(columns: bytes, document: str) -> tuple[gpd.GeoDataFrame, dict]:
+def decode(columns: bytes, header: str) -> tuple[gpd.GeoDataFrame, dict]:
     """(frame, head rows) from what :func:`encode` wrote. Raises :class:`CopyError` if unreadable."""
     try:
-        meta = json.loads(document)
+        meta = json.loads(header)
         if not (isinstance(meta, dict) and meta.get("format") == FORMAT):
             raise CopyError("not a copy in this format")
         table = ipc.open_stream(pa.py_buffer(columns)).read_all()
         table.validate(full=True)
         n = table.num_rows
-        plain = table.drop_columns([_WKB, _ROW]).to_pandas()
+        metadata = table.schema.metadata or {}
+        size = int(metadata.get(_NESTED_SIZE, b"-1"))
+        if not 0 <= size <= MAX_NESTED_BYTES:
+            raise CopyError("the nested values' size is missing or too large")
         names, geometry, nested = meta["columns"], meta["geometry"], meta["nested"]
+        values = json.loads(pa.decompress(metadata[_NESTED], decompressed_size=size, codec="zstd", asbytes=True))
+        if not (isinstance(values, dict) and isinstance(nested, list) and sorted(values) == sorted(nested)):
+            raise CopyError("the nested values do not match the header")
+        plain = table.drop_columns([_WKB, _ROW]).replace_schema_metadata(None).to_pandas()
         data = {}
         for name in names:
             if name == geometry:
                 data[name] = gpd.GeoSeries(shapely.from_wkb(table.column(_WKB).to_numpy(zero_copy_only=False)),
                                            crs=meta["crs"], name=name)
-            elif name in nested:
-                values = nested[name]
-                if not isinstance(values, list) or len(values) != n:
+            elif name in values:
+                column = values[name]
+                if not isinstance(column, list) or len(column) != n:
                     raise CopyError(f"nested column {name!r} has the wrong length")
-                data[name] = pd.Series(np.fromiter(values, dtype=object, count=n), name=name, dtype=object)
+                data[name] = pd.Series(np.fromiter(column, dtype=object, count=n), name=name, dtype=object)
             else:
                 data[name] = plain[name]
         frame = gpd.GeoDataFrame(data, geometry=geometry, crs=meta["crs"])

@@ -131,7 +131,7 @@ layer_copies = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),  # store_meta.version the frame was read at
     sa.Column("max_row", sa.Integer, nullable=False),  # the newest revisions.id among its heads
     sa.Column("features", sa.Integer, nullable=False),
-    sa.Column("columns", sa.LargeBinary, nullable=False),  # Arrow IPC stream: plain columns, WKB, head rows
-    sa.Column("nested", sa.Text, nullable=False),  # JSON: column order, CRS and the nested columns' values
+    sa.Column("columns", sa.LargeBinary, nullable=False),  # Arrow IPC (zstd): plain columns, WKB, head rows, nested values
+    sa.Column("header", sa.Text, nullable=False),  # JSON: format, column order, geometry column, CRS
     sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("max_row", sa.Integer, nullable=False),
         sa.Column("features", sa.Integer, nullable=False),
         sa.Column("columns", sa.LargeBinary, nullable=False),
-        sa.Column("nested", sa.Text, nullable=False),
+        sa.Column("header", sa.Text, nullable=False),
         sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
     )
 
