@@ -227,7 +227,6 @@ def _load_only(url: str) -> dict:
     import threading
 
     import layers.data  # noqa: F401  (imported before the clock starts, as in the running app)
-    import store.api  # noqa: F401  (the same: the package's names are imported on first use)
     from layers.data import load_layer_data
     from store import Identity, open_store
 
