@@ -564,6 +564,8 @@ class Store:
         except sa.exc.SQLAlchemyError as exc:  # another server wrote it at the same moment, or the store is busy
             _log.warning("the %s layer's copy was not written: %s", layer, exc)
             return False
+        with self._disk_lock:
+            self._copy_written[layer] = max(self._copy_written.get(layer, 0), snapshot.version)
         return True
 
     def _after_batch(self, layers: Iterable[str]) -> None:
@@ -596,8 +598,6 @@ class Store:
                             snapshot = self._snapshots.get(layer)
                     if snapshot is not None and len(snapshot.frame) >= self.COPY_MIN_FEATURES:
                         self._write_copy(layer, snapshot)
-                        with self._disk_lock:
-                            self._copy_written[layer] = max(self._copy_written.get(layer, 0), snapshot.version)
                 except Exception as exc:  # the copy is an optimisation: the next full read leaves one
                     _log.warning("the %s layer's copy was not rewritten: %s", layer, exc)
 

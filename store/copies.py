@@ -77,7 +77,8 @@ def encode(frame: gpd.GeoDataFrame, head_rows: dict) -> tuple[bytes, str]:
         raise CopyError("a column name the copy uses itself")
     try:
         arrays = {name: pa.array(frame[name]) for name in plain}
-        arrays[_WKB] = pa.array(shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object)), pa.large_binary())
+        wkb = shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object))
+        arrays[_WKB] = pa.array(wkb, pa.large_binary())
         arrays[_ROW] = pa.array(rows)
         values = json.dumps({name: frame[name].tolist() for name in nested}, ensure_ascii=False).encode()
         table = pa.table(arrays).replace_schema_metadata({
@@ -98,7 +99,7 @@ def encode(frame: gpd.GeoDataFrame, head_rows: dict) -> tuple[bytes, str]:
         raise CopyError(f"the frame cannot be written column-wise: {exc}") from None
     columns = sink.getvalue()
     back, back_rows = decode(columns, document)
-    problem = _difference(back, frame, nested, plain)
+    problem = _difference(back, frame, wkb, nested, plain)
     if problem:
         raise CopyError(f"the copy would not read back as the same frame: {problem}")
     if back_rows != {fid: int(head_rows[fid]) for fid in ids}:
@@ -110,10 +111,12 @@ def _is_nan(value) -> bool:
     return type(value) is float and value != value
 
 
-def _difference(back: gpd.GeoDataFrame, frame: gpd.GeoDataFrame, nested: list[str], plain: list[str]) -> str | None:
+def _difference(back: gpd.GeoDataFrame, frame: gpd.GeoDataFrame, wkb: np.ndarray, nested: list[str],
+                plain: list[str]) -> str | None:
     """What differs between the decoded frame and the original (None: nothing), checked strictly.
 
-    Plain columns: same dtype and values (pandas' ``equals``). Geometries: the same WKB.
+    Plain columns: same dtype and values (pandas' ``equals``). Geometries: the same WKB as
+    ``wkb``, the original's, encoded once by :func:`encode`.
     Nested values: Python's own deep ``==`` (a tuple is not the list it holds, ``{1: x}`` is not
     ``{"1": x}``); a missing value (NaN) must come back missing at the same rows.
     """
@@ -126,8 +129,7 @@ def _difference(back: gpd.GeoDataFrame, frame: gpd.GeoDataFrame, nested: list[st
     for name in plain:
         if back[name].dtype != frame[name].dtype or not back[name].equals(frame[name]):
             return f"column {name!r}"
-    if not np.array_equal(shapely.to_wkb(np.asarray(back.geometry.values, dtype=object)),
-                          shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object))):
+    if not np.array_equal(shapely.to_wkb(np.asarray(back.geometry.values, dtype=object)), wkb):
         return "geometry"
     for name in nested:
         if back[name].dtype != frame[name].dtype:
